@@ -1,0 +1,1 @@
+"""Shared machinery: database, migrations, logging, pagination, messages."""
