@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cityhub.core.logging import request_id_var
-from cityhub.security.models import AuditEvent, User
+from cityhub.security.models import AuditEvent
 
 
 def outcome_for(status: int) -> str:
@@ -73,15 +73,15 @@ class AuditMiddleware:
             await anyio.to_thread.run_sync(self._write, scope, status)
 
     def _write(self, scope: Scope, status: int) -> None:
-        user: User | None = scope.get("state", {}).get("user")
+        actor: tuple[str, int] | None = scope.get("state", {}).get("actor")
         client = scope.get("client") or ("", 0)
         query = scope.get("query_string", b"").decode("latin-1")
         factory: sessionmaker[Session] = scope["app"].state.sessions
         with factory() as session, session.begin():
             record(
                 session,
-                actor=user.username if user else "anonymous",
-                organization_id=user.organization_id if user else None,
+                actor=actor[0] if actor else "anonymous",
+                organization_id=actor[1] if actor else None,
                 action=f"{scope['method']} {scope['path']}",
                 target=scope["path"] + (f"?{query}" if query else ""),
                 outcome=outcome_for(status),

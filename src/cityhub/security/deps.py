@@ -27,7 +27,8 @@ def optional_user(request: Request, db: SessionDep) -> User | None:
     elif token := request.cookies.get(SESSION_COOKIE):
         user = service.user_for_session(db, token)
     if user is not None:
-        request.state.user = user
+        # Plain values, not the ORM object: the audit trail is written after the session closed.
+        request.state.actor = (user.username, user.organization_id)
     return user
 
 
