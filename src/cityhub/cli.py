@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from cityhub.errors import CityHubError, ConfigError
+from cityhub.security import cli as security_cli
 from cityhub.settings import Settings, describe, load_settings
 
 P = ParamSpec("P")
@@ -142,32 +143,6 @@ def demo(
         _serve(settings)
 
 
-@main.group()
-def apikey() -> None:
-    """API keys for machine clients."""
-
-
-@apikey.command("create")
-@click.option("--user", "username", required=True, help="User the key acts as.")
-@click.option("--name", "label", default="", help="A label to recognise the key by.")
-@one_line_errors
-def apikey_create(username: str, label: str) -> None:
-    """Create a key and print it once: it is stored only as a digest."""
-    from cityhub.core.db import make_engine, session_factory, transaction
-    from cityhub.security import audit, service
-
-    settings = _settings()
-    _prepare(settings)
-    engine = make_engine(settings.effective_database_url)
-    with transaction(session_factory(engine)) as session:
-        user = service.get_user(session, username)
-        key, raw = service.create_api_key(session, user, label)
-        audit.record(
-            session,
-            actor="cli",
-            action="apikey.create",
-            target=f"user:{username}",
-            detail={"key_id": key.id, "prefix": key.prefix, "name": label},
-        )
-    engine.dispose()
-    click.echo(raw)
+# Commands of the bounded contexts live in their packages and are registered here.
+main.add_command(security_cli.user)
+main.add_command(security_cli.apikey)

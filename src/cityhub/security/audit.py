@@ -1,16 +1,47 @@
-"""The append-only audit log: who did what, when, from where, with what outcome."""
+"""The append-only audit log: who did what, when, from where, with what outcome.
+
+Every /api/v1 call gets one row, written by `AuditMiddleware` once the call is answered.
+The caller is known from a plain snapshot (`AuditActor`) that the auth dependency leaves in
+the request state: ORM objects may be expired or detached by then. A handler may add
+detail (`annotate`) or, when it writes its own rows in their own transactions as login
+does, tell the middleware to stay silent (`mark_recorded`).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import anyio
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cityhub.core.logging import request_id_var
 from cityhub.security.models import AuditEvent
+
+if TYPE_CHECKING:  # typing only: the service layer imports this module and stays web-free
+    from starlette.requests import Request
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("cityhub.audit")
+
+ACTOR_KEY = "audit_actor"
+DETAIL_KEY = "audit_detail"
+RECORDED_KEY = "audit_recorded"
+AUDITED_PREFIXES = ("/api/v1/", "/login", "/logout")
+_KEEP = 8192  # bytes of an error answer kept to find its reason
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who is calling, copied out of the ORM user while its session is open."""
+
+    username: str
+    organization_id: int | None
+    credential: str  # "api_key:<prefix>", "session" or "password"
 
 
 def outcome_for(status: int) -> str:
@@ -32,6 +63,7 @@ def record(
     ip: str = "",
     organization_id: int | None = None,
     detail: dict[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> None:
     session.add(
         AuditEvent(
@@ -40,12 +72,70 @@ def record(
             action=action[:128],
             target=target[:512],
             ip=ip[:64],
-            request_id=request_id_var.get(),
+            request_id=(request_id if request_id is not None else request_id_var.get())[:64],
             outcome=outcome,
             status=status,
             detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
         )
     )
+
+
+# -- what handlers tell the middleware ---------------------------------------
+
+
+def set_actor(request: Request, actor: AuditActor) -> None:
+    setattr(request.state, ACTOR_KEY, actor)
+
+
+def annotate(request: Request, **detail: Any) -> None:
+    """Add facts to this request's audit row (never secrets)."""
+    current: dict[str, Any] = getattr(request.state, DETAIL_KEY, {})
+    setattr(request.state, DETAIL_KEY, current | detail)
+
+
+def mark_recorded(request: Request) -> None:
+    """This handler audits itself in its own transactions; the middleware stays silent."""
+    setattr(request.state, RECORDED_KEY, True)
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def list_events(
+    session: Session,
+    *,
+    limit: int,
+    before_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEvent]:
+    """Newest first; `action` is a prefix ("auth." or "POST /api/v1/users")."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before_id is not None:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor == actor)
+    if action:
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(AuditEvent.action.like(f"{escaped}%", escape="\\"))
+    if outcome:
+        stmt = stmt.where(AuditEvent.outcome == outcome)
+    # Stored as UTC (naive on SQLite): compare in UTC; a naive bound is taken as UTC.
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= _utc(since))
+    if until is not None:
+        stmt = stmt.where(AuditEvent.at < _utc(until))
+    return list(session.scalars(stmt))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- the middleware -----------------------------------------------------------
 
 
 class AuditMiddleware:
@@ -56,35 +146,64 @@ class AuditMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(("/api/v1/", "/login", "/logout")):
+        if scope["type"] != "http" or not path.startswith(AUDITED_PREFIXES):
             await self.app(scope, receive, send)
             return
+        state: dict[str, Any] = scope.setdefault("state", {})
         status = 500
+        is_problem = False
+        body = bytearray()  # an error answer's problem document, to keep its reason
 
         async def capture(message: Message) -> None:
-            nonlocal status
+            nonlocal status, is_problem
             if message["type"] == "http.response.start":
                 status = message["status"]
+                ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+                is_problem = status >= 400 and b"problem+json" in ctype
+            elif is_problem and message["type"] == "http.response.body" and len(body) < _KEEP:
+                body.extend(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            await anyio.to_thread.run_sync(self._write, scope, status)
+            if not state.get(RECORDED_KEY):
+                reason = _reason(bytes(body)) if is_problem else None
+                # Shielded: a client hanging up must not cost the audit row.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self._write, scope, state, status, reason)
 
-    def _write(self, scope: Scope, status: int) -> None:
-        actor: tuple[str, int] | None = scope.get("state", {}).get("actor")
+    def _write(self, scope: Scope, state: dict[str, Any], status: int, reason: str | None) -> None:
+        actor: AuditActor | None = state.get(ACTOR_KEY)
         client = scope.get("client") or ("", 0)
         query = scope.get("query_string", b"").decode("latin-1")
-        factory: sessionmaker[Session] = scope["app"].state.sessions
-        with factory() as session, session.begin():
-            record(
-                session,
-                actor=actor[0] if actor else "anonymous",
-                organization_id=actor[1] if actor else None,
-                action=f"{scope['method']} {scope['path']}",
-                target=scope["path"] + (f"?{query}" if query else ""),
-                outcome=outcome_for(status),
-                status=status,
-                ip=client[0] or "",
-            )
+        detail: dict[str, Any] = dict(state.get(DETAIL_KEY, {}))
+        if actor is not None:
+            detail["credential"] = actor.credential
+        if reason:
+            detail["reason"] = reason
+        try:
+            factory: sessionmaker[Session] = scope["app"].state.sessions
+            with factory() as session, session.begin():
+                record(
+                    session,
+                    actor=actor.username if actor else "anonymous",
+                    organization_id=actor.organization_id if actor else None,
+                    action=f"{scope['method']} {scope['path']}",
+                    target=scope["path"] + (f"?{query}" if query else ""),
+                    outcome=outcome_for(status),
+                    status=status,
+                    ip=client[0] or "",
+                    detail=detail,
+                    request_id=str(state.get("request_id", "")),
+                )
+        except Exception:  # the answer is already sent; losing the row must be loud
+            log.critical("audit row could not be written", exc_info=True)
+
+
+def _reason(body: bytes) -> str | None:
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return None
+    return str(detail)[:500] if detail else None

@@ -9,31 +9,49 @@ from fastapi import Depends, Request
 
 from cityhub.core.deps import SessionDep
 from cityhub.errors import Forbidden, Unauthorized
-from cityhub.security import service
+from cityhub.security import audit, service
 from cityhub.security.models import Role, User
 
 SESSION_COOKIE = "cityhub_session"
+_STALE_SESSION = "stale_session"
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def optional_user(request: Request, db: SessionDep) -> User | None:
-    """The caller, or None when anonymous; a bad credential is an error, never anonymous."""
+    """The caller, or None when anonymous; a bad API key is an error, never anonymous.
+
+    A stale session cookie is not an error here (browsers keep cookies after logout, and
+    public pages must still answer), but `current_user` then says why it refuses.
+    """
     header = request.headers.get("authorization", "")
     user: User | None = None
+    credential = ""
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("use `Authorization: Bearer <api key>`")
-        user = service.user_for_api_key(db, value.strip())
+            raise Unauthorized(
+                "malformed Authorization header; use `Authorization: Bearer <api key>`"
+            )
+        user, key = service.user_and_key_for_api_key(db, value.strip())
+        credential = f"api_key:{key.prefix}"
     elif token := request.cookies.get(SESSION_COOKIE):
         user = service.user_for_session(db, token)
+        credential = "session"
+        if user is None:
+            setattr(request.state, _STALE_SESSION, True)
     if user is not None:
-        # Plain values, not the ORM object: the audit trail is written after the session closed.
-        request.state.actor = (user.username, user.organization_id)
+        request.state.user = user
+        audit.set_actor(request, audit.AuditActor(user.username, user.organization_id, credential))
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def current_user(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
+        if getattr(request.state, _STALE_SESSION, False):
+            raise Unauthorized("your session has expired or was ended; log in again")
         raise Unauthorized("log in or send `Authorization: Bearer <api key>`")
     return user
 

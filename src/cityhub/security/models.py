@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cityhub.core.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from cityhub.directory.models import Organization
 
 
 class Role(enum.StrEnum):
@@ -36,6 +40,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    # Joined: every caller's organization code is shown and checked, never a second query.
+    organization: Mapped[Organization] = relationship(lazy="joined")
 
     @property
     def roles(self) -> set[Role]:
