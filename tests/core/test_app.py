@@ -73,3 +73,21 @@ def test_internal_error_is_problem_json_without_a_traceback(settings: Settings) 
     assert answer.status_code == 500
     assert answer.headers["content-type"] == PROBLEM
     assert "secret internals" not in answer.text and "Traceback" not in answer.text
+
+
+def test_api_docs_use_only_local_assets(client: TestClient) -> None:
+    page = client.get("/api/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "https://" not in page.replace("https://cityhub.dev", "")
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_malformed_json_body_says_why(client: TestClient) -> None:
+    answer = client.post(
+        "/api/v1/auth/login",
+        content=b'{"username": "a",',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["detail"].startswith("the body is not valid JSON: ")

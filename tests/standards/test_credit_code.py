@@ -90,6 +90,13 @@ def test_validate_series_examples() -> None:
     assert out.to_list() == [True, True, False, False, False]
 
 
+def test_vectorized_rejects_18_bytes_that_are_not_18_characters() -> None:
+    # The vectorized check views each value's 18 bytes; multi-byte text of that size must fail.
+    values = ["六个汉字六个", "９" + KNOWN_VALID[0][3:]]
+    assert [len(v.encode()) for v in values] == [18, 18]
+    assert credit_code.validate_series(pl.Series(values)).to_list() == [False, False]
+
+
 # -- properties -----------------------------------------------------------------------------
 
 code_chars = st.sampled_from(ALPHABET)

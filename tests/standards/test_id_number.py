@@ -114,6 +114,19 @@ def test_expression_respects_today() -> None:
     assert frame.select(on_day).item() is True
 
 
+def test_vectorized_dates_match_calendar() -> None:
+    """Every YYYYMMDD with month 00-13 and day 00-32 over 1899-2031, with a correct check."""
+    values = []
+    for year in range(1899, 2032):
+        for month in range(14):
+            for day in range(33):
+                first17 = f"371302{year:04d}{month:02d}{day:02d}001"
+                values.append(first17 + by_hand(first17))
+    expected = [id_number.is_valid(v) for v in values]
+    assert sum(expected) > 40_000
+    assert id_number.validate_series(pl.Series(values)).to_list() == expected
+
+
 # -- properties -----------------------------------------------------------------------------
 
 regions = st.builds(

@@ -49,6 +49,7 @@ def test_provinces() -> None:
     assert {r.code[:2] for r in provinces} == regions.PROVINCE_PREFIXES
     assert regions.name("370000") == "山东省"
     assert regions.name("810000") == "香港特别行政区"
+    assert regions.name("110100") == "市辖区"  # GB/T 2260's name for a municipality's districts
 
 
 def test_shandong_cities_and_linyi_counties() -> None:

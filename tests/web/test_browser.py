@@ -22,7 +22,6 @@ from cityhub.directory.models import Organization, OrgKind
 from cityhub.security import service
 from cityhub.security.models import Role
 from cityhub.settings import Settings
-from cityhub.web.api import router as overview_router
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +35,6 @@ PASSWORD = "Lisi-Browser-2020"
 def live_server(settings: Settings) -> Iterator[str]:
     """The app under uvicorn in a thread, on a loopback port the OS picked."""
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/api/v1/overview" for r in app.routes):
-        app.include_router(overview_router, prefix="/api/v1")  # until app.py mounts it
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # the bound socket goes to uvicorn: no port race

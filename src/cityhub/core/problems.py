@@ -30,6 +30,12 @@ def problem_response(
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":  # loc holds a character offset, not a field
+            reason = (err.get("ctx") or {}).get("error", "malformed")
+            at = err["loc"][-1] if err.get("loc") else "?"
+            message = f"the body is not valid JSON: {reason} (at character {at})"
+            out.append({"field": "", "message": message})
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         out.append({"field": ".".join(loc), "message": err.get("msg", "")})
     return out

@@ -3,7 +3,9 @@
 Layout of the 18 characters, all from a 31-character alphabet without I, O, Z, S, V:
 registration authority (1), organization type (1), GB/T 2260 region (6 digits), GB 11714
 organization code (8 characters + its own MOD 11 check character, 0-9 or X), and a MOD 31
-check character. Letters must be uppercase, as the standard prints them.
+check character. Letters must be uppercase, as the standard prints them. Beyond the two
+checks, the authority must be one of 1-9, A, N, Y, the type a digit 1-9 and the region's
+prefix a GB/T 2260 province (or 10, used for bodies registered at national level).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ _REGION_PREFIXES = PROVINCE_PREFIXES | {"10"}
 _CHARSET = "0-9A-HJ-NPQRTUWXY"  # ALPHABET as a regex class
 _PATTERN = rf"[1-9ANY][1-9][0-9]{{6}}[{_CHARSET}]{{8}}[0-9X][{_CHARSET}]"
 _FORMAT_17 = re.compile(rf"[{_CHARSET}]{{17}}")
+_FORMAT_18 = re.compile(rf"[{_CHARSET}]{{18}}")
 _ORG_BODY = re.compile(r"[0-9A-Z]{8}")
 # Byte -> code value (0 for bytes outside the alphabet) and the weights with 1 for the check.
 _BYTE_VALUES = pl.Series([_VALUE.get(chr(b), 0) for b in range(256)], dtype=pl.Int32)
@@ -72,9 +75,9 @@ def explain(s: str) -> str | None:
         return "not a string"
     if len(s) != 18:
         return f"expected 18 characters, got {len(s)}"
-    for i, c in enumerate(s, start=1):
-        if c not in _VALUE:
-            return f"character {c!r} at position {i} is not in the code alphabet"
+    if not _FORMAT_18.fullmatch(s):
+        i, c = next((i, c) for i, c in enumerate(s, start=1) if c not in _VALUE)
+        return f"character {c!r} at position {i} is not in the code alphabet"
     if s[0] not in AUTHORITIES:
         return f"unknown registration authority code {s[0]}"
     if s[1] not in "123456789":
