@@ -86,3 +86,69 @@ def test_real_process_prints_no_traceback(env: dict[str, str]) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("cityhub: error: invalid setting CITYHUB_PORT")
+
+
+def test_a_new_install_gets_its_first_org_and_admin(env: dict[str, str]) -> None:
+    run = CliRunner()
+    secret = env | {"CITYHUB_SECRET_KEY": "a-real-secret"}
+    made = run.invoke(
+        main,
+        [
+            "org",
+            "create",
+            "--code",
+            "LYZHYY",
+            "--name",
+            "临沂新型智慧城市运营有限公司",
+            "--kind",
+            "operator",
+            "--region",
+            "371300",
+        ],
+        env=secret,
+    )
+    assert made.exit_code == 0, made.output
+    admin = run.invoke(
+        main,
+        [
+            "user",
+            "create",
+            "--username",
+            "root",
+            "--org",
+            "LYZHYY",
+            "--role",
+            "platform_admin",
+            "--password",
+            "Admin-pass-2026",
+        ],
+        env=secret,
+    )
+    assert admin.exit_code == 0, admin.output
+    listed = run.invoke(main, ["org", "list"], env=secret)
+    assert "LYZHYY\toperator\t371300" in listed.output
+
+
+def test_org_create_rejects_bad_input_in_one_line(env: dict[str, str]) -> None:
+    secret = env | {"CITYHUB_SECRET_KEY": "a-real-secret"}
+    bad_region = CliRunner().invoke(
+        main,
+        [
+            "org",
+            "create",
+            "--code",
+            "LYX",
+            "--name",
+            "X",
+            "--kind",
+            "government",
+            "--region",
+            "999999",
+        ],
+        env=secret,
+    )
+    _one_line_error(bad_region, "999999")
+    bad_code = CliRunner().invoke(
+        main, ["org", "create", "--code", "x y", "--name", "X", "--kind", "government"], env=secret
+    )
+    _one_line_error(bad_code, "code")

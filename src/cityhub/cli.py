@@ -1,56 +1,17 @@
-"""The `cityhub` command: init, settings, serve, demo, apikey, user."""
+"""The `cityhub` command: init, settings, serve, demo, and each package's commands."""
 
 from __future__ import annotations
 
 import errno
 import socket
-import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from cityhub.errors import CityHubError, ConfigError
+from cityhub.core.console import console_settings, one_line_errors, prepare
+from cityhub.directory import cli as directory_cli
+from cityhub.errors import ConfigError
 from cityhub.security import cli as security_cli
-from cityhub.settings import Settings, describe, load_settings
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """A user mistake prints one clear line and exits non-zero, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except CityHubError as exc:
-            click.echo(f"cityhub: error: {exc.detail}", err=True)
-            sys.exit(2 if isinstance(exc, ConfigError) else 1)
-
-    return wrapper
-
-
-def _settings(**overrides: Any) -> Settings:
-    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def _prepare(settings: Settings) -> None:
-    """Connect, migrate and load reference data; the same for init, serve and demo."""
-    from cityhub.core.db import check_connection, make_engine, session_factory, transaction
-    from cityhub.core.migrations import upgrade
-    from cityhub.directory.regions import seed_regions
-
-    engine = make_engine(settings.effective_database_url)
-    try:
-        check_connection(engine)
-        upgrade(engine)
-        with transaction(session_factory(engine)) as session:
-            seed_regions(session, settings)
-    finally:
-        engine.dispose()
+from cityhub.settings import Settings, describe
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -88,9 +49,9 @@ def main() -> None:
 @one_line_errors
 def init() -> None:
     """Create or upgrade the database schema and load the city's regions."""
-    settings = _settings()
+    settings = console_settings()
     settings.check_secrets()
-    _prepare(settings)
+    prepare(settings)
     click.echo(f"cityhub: database ready at {settings.effective_database_url}")
 
 
@@ -98,7 +59,7 @@ def init() -> None:
 @one_line_errors
 def show_settings() -> None:
     """Print every setting with its current value and description (secrets hidden)."""
-    for name, value, description in describe(_settings()):
+    for name, value, description in describe(console_settings()):
         click.echo(f"{name}={value}\n    {description}")
 
 
@@ -108,9 +69,9 @@ def show_settings() -> None:
 @one_line_errors
 def serve(host: str | None, port: int | None) -> None:
     """Serve the web UI and the API."""
-    settings = _settings(host=host, port=port)
+    settings = console_settings(host=host, port=port)
     settings.check_secrets()
-    _prepare(settings)
+    prepare(settings)
     _serve(settings)
 
 
@@ -133,10 +94,10 @@ def demo(
     """Build the Linyi demo city (reused when it exists) and serve it."""
     from cityhub.demo import build_demo
 
-    settings = _settings(demo_mode=True, data_dir=data_dir, port=port)
+    settings = console_settings(demo_mode=True, data_dir=data_dir, port=port)
     if do_serve:
         _check_port_free(settings.host, settings.port)
-    _prepare(settings)
+    prepare(settings)
     summary = build_demo(settings, seed=seed, population=population)
     click.echo(summary.describe())
     if do_serve:
@@ -144,5 +105,6 @@ def demo(
 
 
 # Commands of the bounded contexts live in their packages and are registered here.
+main.add_command(directory_cli.org)
 main.add_command(security_cli.user)
 main.add_command(security_cli.apikey)

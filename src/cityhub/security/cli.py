@@ -7,74 +7,20 @@ the operating-system account as the actor.
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cityhub.errors import ValidationFailed
+from cityhub.core.console import console_actor, console_session, one_line_errors, validated
+from cityhub.security import audit
 from cityhub.security.models import Role, User
-
-P = ParamSpec("P")
-R = TypeVar("R")
-M = TypeVar("M", bound=BaseModel)
-
-
-def _one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """cityhub.cli's error boundary, imported late: cityhub.cli imports this module."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from cityhub.cli import one_line_errors
-
-        return one_line_errors(fn)(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
-def _db() -> Iterator[Session]:
-    """One transaction on the configured database, migrated and seeded first."""
-    from cityhub.cli import _prepare, _settings
-    from cityhub.core.db import make_engine, session_factory, transaction
-
-    settings = _settings()
-    _prepare(settings)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with transaction(session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _console_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (e.g. in a container)
-        return "cli"
 
 
 def _audit(session: Session, action: str, target: str, **detail: Any) -> None:
-    from cityhub.security import audit
-
-    audit.record(session, actor=_console_actor(), action=action, target=target, detail=detail)
-
-
-def _validated(model: type[M], **data: Any) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(f"{field}: {first['msg']}".removeprefix(": ")) from None
+    audit.record(session, actor=console_actor(), action=action, target=target, detail=detail)
 
 
 def _when(value: datetime | None) -> str:
@@ -103,7 +49,7 @@ def user() -> None:
 @click.option("--password", default=None, help="Password (prompted for when omitted).")
 @click.option("--no-password", is_flag=True, help="An API-only account that cannot log in.")
 @click.option("--display-name", default="", help="Name shown in the UI.")
-@_one_line_errors
+@one_line_errors
 def user_create(
     username: str,
     org_code: str,
@@ -118,7 +64,7 @@ def user_create(
 
     if password is None and not no_password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    data = _validated(
+    data = validated(
         UserCreate,
         username=username,
         organization=org_code,
@@ -126,7 +72,7 @@ def user_create(
         password=None if no_password else password,
         display_name=display_name,
     )
-    with _db() as session:
+    with console_session() as session:
         created = accounts.admin_create_user(session, None, data)
         _audit(session, "user.create", f"user:{username}", roles=sorted(created.roles))
     click.echo(f"created user {username} ({org_code}; roles: {', '.join(sorted(roles))})")
@@ -135,13 +81,13 @@ def user_create(
 @user.command("list")
 @click.option("--org", "org_code", default=None, help="Only this organization's users.")
 @click.option("--role", default=None, type=click.Choice([r.value for r in Role]))
-@_one_line_errors
+@one_line_errors
 def user_list(org_code: str | None, role: str | None) -> None:
     """List users: name, organization, roles, state, last login."""
     from cityhub.directory.service import get_org
     from cityhub.security.models import UserRole
 
-    with _db() as session:
+    with console_session() as session:
         stmt = select(User).order_by(User.username)
         if org_code is not None:
             stmt = stmt.where(User.organization_id == get_org(session, org_code).id)
@@ -166,7 +112,7 @@ def user_list(org_code: str | None, role: str | None) -> None:
 @user.command("set-password")
 @click.argument("username")
 @click.option("--password", default=None, help="New password (prompted for when omitted).")
-@_one_line_errors
+@one_line_errors
 def user_set_password(username: str, password: str | None) -> None:
     """Set a user's password and end their web sessions (recovery of a locked-out admin)."""
     from cityhub.security import service
@@ -174,7 +120,7 @@ def user_set_password(username: str, password: str | None) -> None:
     if password is None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     service.check_password_policy(password)
-    with _db() as session:
+    with console_session() as session:
         account = service.get_user(session, username)
         account.password_hash = service.hash_password(password)
         service.end_sessions(session, account)
@@ -193,12 +139,12 @@ def apikey() -> None:
 @apikey.command("create")
 @click.option("--user", "username", required=True, help="User the key acts as.")
 @click.option("--name", "label", default="", help="A label to recognise the key by.")
-@_one_line_errors
+@one_line_errors
 def apikey_create(username: str, label: str) -> None:
     """Create a key and print it once: it is stored only as a digest."""
     from cityhub.security import service
 
-    with _db() as session:
+    with console_session() as session:
         account = service.get_user(session, username)
         key, raw = service.create_api_key(session, account, label)
         _audit(
@@ -214,13 +160,13 @@ def apikey_create(username: str, label: str) -> None:
 
 @apikey.command("list")
 @click.option("--user", "username", required=True, help="Whose keys.")
-@_one_line_errors
+@one_line_errors
 def apikey_list(username: str) -> None:
     """List a user's keys: id, prefix, status, name, created, expires, last used."""
     from cityhub.security import service
     from cityhub.security.models import ApiKey
 
-    with _db() as session:
+    with console_session() as session:
         account = service.get_user(session, username)
         keys = session.scalars(
             select(ApiKey).where(ApiKey.user_id == account.id).order_by(ApiKey.id)
@@ -245,12 +191,12 @@ def apikey_list(username: str) -> None:
 
 @apikey.command("revoke")
 @click.argument("key_id", type=int)
-@_one_line_errors
+@one_line_errors
 def apikey_revoke(key_id: int) -> None:
     """Revoke a key at once; clients using it get 401 from now on."""
     from cityhub.security import service
 
-    with _db() as session:
+    with console_session() as session:
         key = service.revoke_api_key(session, key_id)
         owner = session.get(User, key.user_id)
         whose = owner.username if owner else "?"
