@@ -36,7 +36,8 @@ def _serve(settings: Settings) -> None:
     _check_port_free(settings.host, settings.port)
     app = create_app(settings)
     click.echo(f"cityhub: serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # cityhub.access logs each request with its id; uvicorn's own access log would repeat it.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 @click.group()
