@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -41,3 +41,18 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(value, list):
         raise BadRequest("cursor is not one this server issued")
     return value
+
+
+R = TypeVar("R")
+
+
+def page_of(
+    rows: Sequence[R],
+    limit: int,
+    to_item: Callable[[R], T],
+    key: Callable[[T], Sequence[Any]],
+) -> Page[T]:
+    """A page from `limit + 1` fetched rows: the extra row only says whether more follow."""
+    items = [to_item(row) for row in rows[:limit]]
+    more = len(rows) > limit and items
+    return Page(items=items, next=encode_cursor(key(items[-1])) if more else None)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from cityhub.core.deps import SessionDep
-from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
 from cityhub.directory import service
 from cityhub.directory.models import OrgKind
 from cityhub.directory.regions_api import router as regions_router
@@ -41,9 +41,7 @@ def list_organizations(
         parent_code=parent,
         q=q,
     )
-    items = [OrganizationPublic.model_validate(o) for o in rows[:limit]]
-    nxt = encode_cursor([items[-1].code]) if len(rows) > limit else None
-    return Page(items=items, next=nxt)
+    return page_of(rows, limit, OrganizationPublic.model_validate, lambda o: [o.code])
 
 
 @orgs.get("/{code}", response_model=OrganizationPublic, summary="One organization")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cityhub.core.deps import SessionDep, SettingsDep
-from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, page_of
 from cityhub.errors import BadRequest, CityHubError, Forbidden
 from cityhub.security import accounts, audit, service
 from cityhub.security.deps import SESSION_COOKIE, CurrentUser, OptionalUser, client_ip
@@ -116,9 +116,7 @@ def list_users(
         organization=organization,
         role=role,
     )
-    items = [UserPublic.of(u) for u in rows[:limit]]
-    nxt = encode_cursor([items[-1].username]) if len(rows) > limit else None
-    return Page(items=items, next=nxt)
+    return page_of(rows, limit, UserPublic.of, lambda u: [u.username])
 
 
 @users.post("", response_model=UserPublic, status_code=201, summary="Create a user")
@@ -166,9 +164,7 @@ def list_keys(
             raise Forbidden("only a platform admin may list another user's API keys")
         owner = service.get_user(db, of)
     rows = service.list_api_keys(db, owner, limit=limit + 1, after_id=_int_cursor(cursor))
-    items = [ApiKeyPublic.of(k, owner.username) for k in rows[:limit]]
-    nxt = encode_cursor([items[-1].id]) if len(rows) > limit else None
-    return Page(items=items, next=nxt)
+    return page_of(rows, limit, lambda k: ApiKeyPublic.of(k, owner.username), lambda k: [k.id])
 
 
 @apikeys.post(
@@ -224,9 +220,7 @@ def list_audit_events(
         since=since,
         until=until,
     )
-    items = [AuditEventPublic.of(e) for e in rows[:limit]]
-    nxt = encode_cursor([items[-1].id]) if len(rows) > limit else None
-    return Page(items=items, next=nxt)
+    return page_of(rows, limit, AuditEventPublic.of, lambda e: [e.id])
 
 
 router.include_router(auth)
