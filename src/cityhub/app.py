@@ -11,15 +11,36 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from cityhub import __version__
+from cityhub.catalog.api import router as catalog_router
+from cityhub.catalog.ckan import router as ckan_router
+from cityhub.catalog.portal import router as catalog_pages_router
 from cityhub.core import middleware, problems
+from cityhub.core.bus_nats import event_bus
 from cityhub.core.db import check_connection, make_engine, session_factory
-from cityhub.core.events import EventBus
 from cityhub.core.health import router as health_router
 from cityhub.core.logging import configure_logging
 from cityhub.core.migrations import upgrade
+from cityhub.core.scheduler import start_scheduler, stop_scheduler
+from cityhub.demo.ops import router as demo_ops_router
 from cityhub.directory.api import router as directory_router
+from cityhub.exchange.api import router as exchange_router
+from cityhub.exchange.pages import router as exchange_pages_router
+from cityhub.gateway.api import router as gateway_router
+from cityhub.gateway.ckan_datastore import router as gateway_ckan_router
+from cityhub.gateway.portal import router as gateway_pages_router
+from cityhub.ledger.api import router as ledger_router
+from cityhub.ledger.pages import router as ledger_pages_router
+from cityhub.ledger.runtime import start_ledger, stop_ledger
+from cityhub.library.api import router as library_router
+from cityhub.library.pages import router as library_pages_router
+from cityhub.ops import runtime as ops_runtime
+from cityhub.ops.api import router as ops_router
+from cityhub.ops.metrics import MetricsMiddleware, metrics_router
+from cityhub.ops.pages import router as ops_pages_router
 from cityhub.security.api import router as security_router
 from cityhub.security.audit import AuditMiddleware
+from cityhub.sensing.api import router as sensing_router
+from cityhub.sensing.pages import router as sensing_pages_router
 from cityhub.settings import Settings, load_settings
 from cityhub.web import STATIC_DIR
 from cityhub.web.api import router as web_api_router
@@ -37,7 +58,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         check_connection(engine)
         if migrate:
             upgrade(engine)
+        ledger_worker = start_ledger(app)  # sequencer, head signer, scheduled audit
+        scheduler = start_scheduler(app)  # periodic jobs of every package (CITYHUB_SCHEDULER_*)
         yield
+        stop_scheduler(scheduler)
+        stop_ledger(ledger_worker)
         engine.dispose()
 
     app = FastAPI(
@@ -52,17 +77,37 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.bus = EventBus()
+    app.state.bus = event_bus(settings.bus_url)  # NATS JetStream when CITYHUB_BUS_URL is set
 
     problems.install(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(middleware.RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware)  # request counts and latencies for /metrics
+    ops_runtime.install(app)  # probe dispatcher and upkeep on the scheduler
 
     app.include_router(health_router)
     app.include_router(directory_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(web_api_router, prefix="/api/v1")
+    app.include_router(catalog_router, prefix="/api/v1")
+    app.include_router(gateway_ckan_router)  # before the CKAN catch-all: datastore_search
+    app.include_router(ckan_router)
+    app.include_router(catalog_pages_router)
     app.include_router(pages_router)
+    app.include_router(gateway_router, prefix="/api/v1")
+    app.include_router(gateway_pages_router)
+    app.include_router(ledger_router, prefix="/api/v1")
+    app.include_router(ledger_pages_router)
+    app.include_router(sensing_router, prefix="/api/v1")
+    app.include_router(exchange_router, prefix="/api/v1")  # deliveries, feeds, webhooks
+    app.include_router(exchange_pages_router)
+    app.include_router(library_router, prefix="/api/v1")  # public databases, lineage
+    app.include_router(library_pages_router)
+    app.include_router(sensing_pages_router)
+    app.include_router(ops_router, prefix="/api/v1")
+    app.include_router(ops_pages_router)
+    app.include_router(metrics_router)  # /metrics, Prometheus text format
+    app.include_router(demo_ops_router)  # /demo/endpoints/...: answers in demo mode only
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

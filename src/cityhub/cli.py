@@ -7,10 +7,17 @@ import socket
 
 import click
 
+from cityhub.catalog import cli as catalog_cli
 from cityhub.core.console import console_settings, one_line_errors, prepare
 from cityhub.directory import cli as directory_cli
 from cityhub.errors import ConfigError
+from cityhub.exchange import cli as exchange_cli
+from cityhub.gateway import cli as gateway_cli
+from cityhub.ledger import cli as ledger_cli
+from cityhub.library import cli as library_cli
+from cityhub.ops import cli as ops_cli
 from cityhub.security import cli as security_cli
+from cityhub.sensing import cli as sensing_cli
 from cityhub.settings import Settings, describe
 
 
@@ -109,3 +116,10 @@ def demo(
 main.add_command(directory_cli.org)
 main.add_command(security_cli.user)
 main.add_command(security_cli.apikey)
+main.add_command(ledger_cli.ledger)
+main.add_command(library_cli.library)
+main.add_command(sensing_cli.sensing)
+main.add_command(ops_cli.ops)
+main.add_command(exchange_cli.deliver)
+main.add_command(catalog_cli.catalog)
+main.add_command(gateway_cli.gateway)

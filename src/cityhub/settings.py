@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cityhub.errors import ConfigError
 
@@ -65,11 +66,190 @@ class Settings(BaseSettings):
         default="zh-CN", description="Language of pages and messages when the user chose none."
     )
 
+    # -- gateway: sharing approvals, application keys, limits, metering --------------
+    approval_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=120,
+        description="Working days (Mon-Fri, minus CITYHUB_HOLIDAYS) a provider has to decide "
+        "a conditional sharing request before it is overdue.",
+    )
+    holidays: Annotated[list[date], NoDecode] = Field(
+        default_factory=list,
+        description="Public holidays not counted as working days, comma-separated ISO dates "
+        "(2026-10-01,2026-10-02).",
+    )
+    makeup_workdays: Annotated[list[date], NoDecode] = Field(
+        default_factory=list,
+        description="Weekend days that are working days (调休), comma-separated ISO dates.",
+    )
+    local_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone of the city: where days start for working days and "
+        "daily quotas.",
+    )
+    key_rotation_grace_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="Hours an application's old API key keeps working after a rotation.",
+    )
+    app_rate_limit: int = Field(
+        default=20, ge=1, description="Default requests per second of a new application."
+    )
+    app_daily_calls: int = Field(
+        default=100_000, ge=1, description="Default daily call quota of a new application."
+    )
+    app_daily_rows: int = Field(
+        default=10_000_000, ge=1, description="Default daily quota of rows returned."
+    )
+    meter_flush_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How often metered API calls are written in a batch; 0 writes each call "
+        "at once. Pending records are written on a clean shutdown.",
+    )
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("holidays", "makeup_workdays", mode="before")
+    @classmethod
+    def _date_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # -- sensing: MQTT and HTTP telemetry, time series, alarms -------------------------
+    mqtt_url: str = Field(
+        default="",
+        description="MQTT broker of the sensing layer, e.g. mqtt://127.0.0.1:1883 (mqtts:// for "
+        "TLS, mqtt://user:password@host:port with credentials); empty runs no MQTT ingester.",
+    )
+    mqtt_client_id: str = Field(
+        default="cityhub-ingester",
+        min_length=1,
+        max_length=64,
+        description="MQTT client id of this process's ingester: its persistent session keeps "
+        "messages while it is away, so every ingester process needs its own id.",
+    )
+    sensing_max_past_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 366,
+        description="Telemetry older than this many hours is refused as stale (replays).",
+    )
+    sensing_max_future_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="Telemetry timestamped more than this many seconds ahead is refused.",
+    )
+    sensing_max_batch_points: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most readings accepted in one HTTP request or MQTT message.",
+    )
+    sensing_maintenance_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="Interval of the sensing upkeep in the server (rollups, online status, "
+        "no-data alarms, webhook retries, retention); 0 leaves it to `cityhub sensing ingest`.",
+    )
+    sensing_simulate: bool = Field(
+        default=True,
+        description="In demo mode, run the demo city's simulated devices while serving.",
+    )
+    sensing_webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Attempts to deliver an alarm webhook (exponential backoff) before giving up.",
+    )
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("use an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("only sqlite:// and postgresql+psycopg:// URLs are supported")
+        return value
+
+    # -- exchange: deliveries, pipeline, change delivery, event bus ---------------------
+    bus_url: str = Field(
+        default="",
+        description="Event bus between processes: nats://host:4222 (NATS JetStream; "
+        "nats://user:password@host:port with credentials); empty keeps the in-process bus.",
+    )
+    exchange_chunk_rows: int = Field(
+        default=200_000,
+        ge=100,
+        le=5_000_000,
+        description="Rows the delivery pipeline reads, validates and merges at a time: it "
+        "bounds the memory a batch needs, whatever the size of the file.",
+    )
+    exchange_max_upload_mb: int = Field(
+        default=20_480,
+        ge=1,
+        description="Largest delivery file accepted, in MiB (streamed to disk, never held "
+        "in memory).",
+    )
+    exchange_sync_mb: int = Field(
+        default=32,
+        ge=0,
+        description="Deliveries up to this size (MiB) are processed before the upload is "
+        "answered (201); larger ones are answered at once (202) and processed in the "
+        "background.",
+    )
+    exchange_connector_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds a pull connector waits for its source before the run fails "
+        "(and is retried later with backoff).",
+    )
+    exchange_webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Attempts to deliver a page of changes to a webhook (exponential "
+        "backoff) before it goes to the dead-letter list.",
+    )
+    exchange_webhook_backoff_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="First retry delay of a failed webhook; doubled at each attempt (at "
+        "most one hour).",
+    )
+    exchange_worker_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="How often the exchange's background work runs in the server: pending "
+        "batches, due connectors, webhook deliveries.",
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _nats_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("nats://", "tls://")):
+            raise ValueError("use a nats:// (or tls://) URL, e.g. nats://127.0.0.1:4222")
         return value
 
     @property

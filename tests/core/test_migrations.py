@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from cityhub.core.db import make_engine
-from cityhub.core.migrations import pending, upgrade
+from cityhub.core.migrations import include_name, pending, upgrade
 from cityhub.models import metadata
 from cityhub.settings import Settings
 
@@ -13,7 +13,9 @@ from cityhub.settings import Settings
 def test_migrations_match_the_models(settings: Settings) -> None:
     engine = make_engine(settings.effective_database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": include_name}), metadata
+        )
     engine.dispose()
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
 

@@ -66,6 +66,8 @@ DEPARTMENTS: tuple[OrgSpec, ...] = (
     OrgSpec("LYJY", "临沂市教育局", f"{_MUNICIPAL} Education Bureau"),
     OrgSpec("LYCG", "临沂市城市管理局", f"{_MUNICIPAL} Urban Management Bureau"),
     OrgSpec("LYDSJ", "临沂市大数据局", f"{_MUNICIPAL} Big Data Bureau"),
+    # Vertically managed, yet the authoritative provider of taxpayer data (法人库).
+    OrgSpec("LYSWJ", "国家税务总局临沂市税务局", "Linyi Municipal Tax Service, STA"),
 )
 
 OPERATOR = OrgSpec(

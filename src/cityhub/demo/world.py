@@ -16,11 +16,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import make_engine, session_factory, transaction
+from cityhub.demo import gateway as gateway_demo
+from cityhub.demo import ops as ops_demo
+from cityhub.demo.catalog import build_catalog
 from cityhub.demo.departments import ALL_ORGS, CITY_CODE, OPERATOR, USERS, OrgSpec, UserSpec
 from cityhub.directory.models import Organization, OrgKind, Region
 from cityhub.errors import ConfigError, ValidationFailed
+from cityhub.ledger import demo as ledger_demo
+from cityhub.library import demo as library_demo
 from cityhub.security import audit, service
 from cityhub.security.models import AuditEvent, User
+from cityhub.sensing import demo as sensing_demo
 from cityhub.settings import Settings
 from cityhub.standards.credit_code import ALPHABET, check_char, org_check_char
 from cityhub.web.i18n import both, t
@@ -53,7 +59,7 @@ class DemoSummary:
 
     url: str
     seed: int
-    population: int  # residents planned for the population library (a later release)
+    population: int  # residents generated and delivered into the population library
     reused: bool
     credentials: tuple[Credential, ...]
     organizations: dict[str, int] = field(default_factory=dict)  # by OrgKind value
@@ -235,6 +241,10 @@ def build_demo(settings: Settings, *, seed: int, population: int) -> DemoSummary
             )
             orgs = _ensure_orgs(session, plan(seed))
             credentials = tuple(_ensure_user(session, spec, orgs) for spec in USERS)
+            build_catalog(session, orgs)  # the departments' information resources
+            sensing_demo.build(session, settings, seed)  # devices, buses, alarm rules
+            ops_demo.build(session, settings, seed)  # monitored systems, plans, projects
+            ledger_demo.build(session, settings, seed)  # notarized, signed, cosigned
             if reused:  # report the seed the existing world was built with
                 seed = _recorded_seed(session) or seed
             else:
@@ -245,6 +255,9 @@ def build_demo(settings: Settings, *, seed: int, population: int) -> DemoSummary
                     target=f"city:{CITY_CODE}",
                     detail={"seed": seed, "population": population},
                 )
+        library_demo.build(settings, engine, seed=seed, population=population)  # base libraries
+        gateway_demo.build(settings, engine, seed=seed)  # applications, requests, empty tables
+        with transaction(session_factory(engine)) as session:  # counted once all is built
             by_kind, regions, users = _counts(session)
     finally:
         engine.dispose()

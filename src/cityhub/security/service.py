@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import utcnow
+from cityhub.core.events import emit
 from cityhub.errors import (
     CityHubError,
     Conflict,
@@ -145,6 +146,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    emit(session, "security.apikey.created", _key_event(key))  # notarized by the ledger
     return key, raw
 
 
@@ -199,8 +201,19 @@ def revoke_api_key(session: Session, key_id: int, *, by: User | None = None) -> 
         )
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        emit(session, "security.apikey.revoked", _key_event(key), actor=by.username if by else "")
     session.flush()
     return key
+
+
+def _key_event(key: ApiKey) -> dict[str, object]:
+    """Identifiers only: never the key or its hash."""
+    return {
+        "key_id": key.id,
+        "key_prefix": key.prefix,
+        "user_id": key.user_id,
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+    }
 
 
 # -- web sessions -------------------------------------------------------------

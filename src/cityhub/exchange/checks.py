@@ -1,0 +1,248 @@
+"""Validation of one chunk, vectorized: standardize every item, convert it to its storage
+type, and collect for each row the reasons it is refused (none: accepted).
+
+The input is a chunk of text columns named by item code, plus `_row` (1-based data row in
+the source), and optionally `_op` (incremental deletions) and `_ragged` (a reader's
+complaint about the row's shape). Nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from cityhub.exchange import standardize as std
+from cityhub.exchange.rules import ItemRule, Target
+from cityhub.gateway.resources import ItemInfo
+from cityhub.library import datastore as ds
+from cityhub.standards import credit_code, id_number, industry, phone, regions
+
+ROW = "_row"
+OP = "_op"
+REASONS = "_reasons"
+DELETE_OPS = ("delete", "d", "del", "删除")
+UPSERT_OPS = ("upsert", "u", "insert", "i", "update", "新增", "更新", "")
+_CHECK_LABEL = {
+    "id_number": "not a valid citizen ID number (GB 11643)",
+    "credit_code": "not a valid unified social credit code (GB 32100)",
+    "phone": "not a valid mobile number",
+    "region": "not a GB/T 2260 region code or known region name",
+    "industry": "not a GB/T 4754 industry code",
+}
+
+
+@dataclass
+class ItemStats:
+    """Per item over a batch: values present, values refused (for the quality report)."""
+
+    present: int = 0
+    invalid: int = 0
+
+
+@dataclass
+class Checked:
+    upserts: pl.DataFrame  # storage-typed, item codes, `_row`
+    deletes: pl.DataFrame  # key items (storage-typed), `_row`
+    rejected: pl.DataFrame  # `_row`, `_reasons`, the delivered text of each item
+    rows: int
+    stats: dict[str, ItemStats] = field(default_factory=dict)
+
+
+def _title(item: ItemInfo) -> str:
+    return f"{item.code} {item.name}" if item.name != item.code else item.code
+
+
+def _typed(
+    item: ItemInfo, raw: pl.Expr, rule: ItemRule, zone: str, city: str, upgrade: bool = True
+) -> pl.Expr:
+    """The standardized value in its storage dtype (null where it cannot be read)."""
+    kind = item.kind
+    if kind is ds.ColumnKind.integer:
+        return std.number_text(raw).cast(pl.Int64, strict=False)
+    if kind in (ds.ColumnKind.decimal, ds.ColumnKind.float):
+        return std.number_text(raw).cast(pl.Float64, strict=False)
+    if kind is ds.ColumnKind.boolean:
+        return std.boolean(raw)
+    if kind is ds.ColumnKind.date:
+        return std.date(raw)
+    if kind is ds.ColumnKind.datetime:
+        return std.datetime_utc(raw, zone)
+    match rule.check:
+        case "id_number":
+            return std.id_number(raw, upgrade=upgrade)
+        case "credit_code" | "industry":
+            return std.credit_code(raw)
+        case "phone":
+            return std.mobile(raw)
+        case "region":
+            return std.region(raw, city)
+        case _:
+            return raw
+
+
+def _valid(check: str, value: pl.Expr) -> pl.Expr | None:
+    match check:
+        case "id_number":
+            return id_number.is_valid_expr(value)
+        case "credit_code":
+            return credit_code.is_valid_expr(value)
+        case "phone":
+            return phone.is_valid_expr(value)
+        case "region":
+            return regions.is_valid_expr(value)
+        case "industry":
+            return industry.is_valid_expr(value)
+    return None
+
+
+def _within(code: str) -> str:
+    """The prefix every code under `code` shares: 370000 → 37, 371300 → 3713."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def _bound_value(item: ItemInfo, bound: Any) -> Any:
+    if item.kind in (ds.ColumnKind.date, ds.ColumnKind.datetime):
+        return date.today() if bound == "today" else date.fromisoformat(str(bound))
+    return bound
+
+
+Failure = tuple[pl.Expr, pl.Expr]  # (where the row fails, the reason text)
+
+
+def _failures(item: ItemInfo, rule: ItemRule, raw: pl.Expr, value: pl.Expr) -> list[Failure]:
+    """Each check as a mask (computed for every row) and its reason (built only for the
+    rows that fail: formatting text for a million good rows would cost more than
+    checking them)."""
+    title = pl.lit(_title(item))
+    out: list[Failure] = [
+        (
+            raw.is_not_null() & value.is_null(),
+            pl.format("{}: '{}' is not a valid {}", title, raw, pl.lit(item.kind.value)),
+        )
+    ]
+    if rule.required:
+        out.append((raw.is_null(), pl.format("{}: a value is required", title)))
+    if item.kind is ds.ColumnKind.string and item.length:
+        out.append(
+            (
+                value.str.len_chars() > item.length,
+                pl.format("{}: longer than {} characters", title, pl.lit(item.length)),
+            )
+        )
+    valid = _valid(rule.check, value)
+    if valid is not None:
+        label = pl.lit(_CHECK_LABEL[rule.check])
+        out.append((value.is_not_null() & ~valid, pl.format("{}: '{}' is {}", title, raw, label)))
+    if rule.check == "region" and rule.within:
+        outside = value.is_not_null() & ~value.str.starts_with(_within(rule.within))
+        message = pl.format("{}: {} is outside region {}", title, value, pl.lit(rule.within))
+        out.append((outside, message))
+    if rule.codes:
+        unknown = value.is_not_null() & ~value.cast(pl.String).is_in(list(rule.codes))
+        out.append((unknown, pl.format("{}: '{}' is not in the code list", title, raw)))
+    if rule.pattern:
+        matches = value.cast(pl.String).str.contains(f"^(?:{rule.pattern})$")
+        message = pl.format("{}: '{}' does not match the pattern", title, raw)
+        out.append((value.is_not_null() & ~matches, message))
+    for bound, below in ((rule.min, True), (rule.max, False)):
+        if bound is None:
+            continue
+        limit = _bound_value(item, bound)
+        outside = value < limit if below else value > limit
+        word = pl.lit("below the minimum" if below else "above the maximum")
+        message = pl.format("{}: '{}' is {} {}", title, raw, word, pl.lit(str(limit)))
+        out.append((value.is_not_null() & outside, message))
+    return [(mask.fill_null(False), message) for mask, message in out]
+
+
+def _needs(chunk: pl.DataFrame, columns: list[str], pattern: str) -> set[str]:
+    """The columns where some value matches `pattern` (one scan each, in one pass)."""
+    if not columns:
+        return set()
+    found = chunk.select([pl.col(c).str.contains(pattern).any().alias(c) for c in columns])
+    return {c for c, hit in zip(columns, found.row(0), strict=True) if hit}
+
+
+def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) -> Checked:
+    """Standardize, type and check one chunk; split it into upserts, deletes and rejects."""
+    items = target.items
+    delivered = [i for i in items if i.code in chunk.columns]
+    codes = [i.code for i in delivered]
+    # full-width folding and 15-digit upgrades only where the chunk has any
+    wide = _needs(chunk, [i.code for i in delivered if i.kind is not ds.ColumnKind.text],
+                  std.FULL_WIDTH)  # fmt: skip
+    ids = [c for c in codes if target.rule(c).check == "id_number"]
+    short_ids = _needs(chunk, ids, r"^\s*\d{15}\s*$")
+    frame = chunk.lazy().with_columns(
+        [std.text(c, keep_width=c not in wide).alias(f"__t_{c}") for c in codes]
+    )
+    raw_of = {c: pl.col(f"__t_{c}") for c in codes}
+    # addresses fill their region item where it was left empty
+    for item in delivered:
+        rule = target.rule(item.code)
+        if rule.check == "address" and rule.region_item:
+            found = std.address_region(raw_of[item.code], city)
+            region_raw = raw_of.get(rule.region_item, pl.lit(None, dtype=pl.String))
+            frame = frame.with_columns(
+                pl.coalesce([region_raw, found]).alias(f"__t_{rule.region_item}")
+            )
+            raw_of[rule.region_item] = pl.col(f"__t_{rule.region_item}")
+    frame = frame.with_columns(
+        [
+            _typed(i, raw_of[i.code], target.rule(i.code), zone, city, i.code in short_ids).alias(
+                f"__v_{i.code}"
+            )
+            for i in items
+            if i.code in raw_of
+        ]
+    )
+    value_of = {code: pl.col(f"__v_{code}") for code in raw_of}
+    is_delete = pl.lit(False)
+    failures: list[tuple[str, pl.Expr, pl.Expr]] = []
+    if OP in chunk.columns:
+        op = pl.col(OP).str.strip_chars().str.to_lowercase().fill_null("")
+        is_delete = op.is_in(DELETE_OPS)
+        message = pl.format("_op: '{}' is neither upsert nor delete", pl.col(OP))
+        failures.append((OP, ~op.is_in(DELETE_OPS + UPSERT_OPS), message))
+    for item in items:
+        raw = raw_of.get(item.code, pl.lit(None, dtype=pl.String))
+        value = value_of.get(item.code, pl.lit(None, dtype=ds.polars_dtype(item.kind)))
+        for mask, message in _failures(item, target.rule(item.code), raw, value):
+            if item.code not in target.keys:  # a deletion needs its key only
+                mask = mask & ~is_delete
+            failures.append((item.code, mask, message))
+    masks = [mask.alias(f"__m{n}") for n, (_, mask, _) in enumerate(failures)]
+    out = frame.with_columns(*masks, is_delete.alias("__delete")).collect()
+    flags = [pl.col(f"__m{n}") for n in range(len(failures))]
+    bad = pl.any_horizontal(flags) if flags else pl.lit(False)
+    out = out.with_columns(bad.alias("__bad"))
+    stat_exprs: list[pl.Expr] = []
+    for code in codes:
+        mine = [pl.col(f"__m{n}") for n, (c, _, _) in enumerate(failures) if c == code]
+        stat_exprs.append(raw_of[code].is_not_null().sum().alias(f"p:{code}"))
+        stat_exprs.append(pl.any_horizontal(mine or [pl.lit(False)]).sum().alias(f"i:{code}"))
+    stats_row = out.select(stat_exprs).row(0) if stat_exprs else ()
+    stats = {
+        code: ItemStats(int(stats_row[2 * n]), int(stats_row[2 * n + 1]))
+        for n, code in enumerate(codes)
+    }
+    value_cols = [pl.col(f"__v_{code}").alias(code) for code in value_of]
+    key_cols = [k for k in target.keys if k in value_of]
+    good = out.select(ROW, "__delete", "__bad", *value_cols).filter(~pl.col("__bad"))
+    upserts = good.filter(~pl.col("__delete")).drop("__delete", "__bad")
+    deletes = good.filter(pl.col("__delete")).select(ROW, *key_cols)
+    failed = out.filter(pl.col("__bad"))
+    reasons = [pl.when(pl.col(f"__m{n}")).then(msg) for n, (_, _, msg) in enumerate(failures)]
+    rejected = failed.select(
+        pl.col(ROW),
+        pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias(REASONS),
+        *[pl.col(c) for c in codes],
+    )
+    return Checked(upserts, deletes, rejected, chunk.height, stats)

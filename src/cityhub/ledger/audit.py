@@ -1,0 +1,304 @@
+"""Tamper detection: recompute what the ledger vouches for and report every difference.
+
+Auditors are registered by name; later packages add their own (exchange batches,
+library snapshots) with `register_auditor`, or, simpler, name a *digest source* with
+`register_digest_source`: for entries of a topic, recompute today's digest of the row
+the entry notarized, and the audit reports any row changed outside the platform.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cityhub.core.db import utcnow
+from cityhub.core.events import Event, OutboxEvent, attach, emit
+from cityhub.ledger import store
+from cityhub.ledger.merkle import MissingNode
+from cityhub.ledger.models import (
+    Ledger,
+    LedgerAuditRun,
+    LedgerEntry,
+    LedgerHead,
+    LedgerKey,
+)
+from cityhub.ledger.topics import ENTRY_VERSION, entry_for, is_notarized
+from cityhub.ledger.verify import TreeHasher, VerificationError, head_message, verify_signature
+
+log = logging.getLogger("cityhub.ledger.audit")
+_CHUNK = 5000
+MAX_FINDINGS = 1000
+
+
+@dataclass(frozen=True)
+class Finding:
+    auditor: str
+    target: str
+    problem: str
+
+
+@dataclass
+class Outcome:
+    checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, auditor: str, target: str, problem: str) -> None:
+        if len(self.findings) < MAX_FINDINGS:
+            self.findings.append(Finding(auditor, target, problem))
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    session: Session
+    data_dir: Path | None = None  # where packages keep files (delivered batches)
+
+
+Auditor = Callable[[Session, Ledger, Outcome], None]
+# For an entry's data: what the notarized row holds *today* under the same keys (digests
+# recomputed from the stored content where it can be), or None when the row is gone.
+DigestSource = Callable[[AuditContext, dict[str, Any]], dict[str, Any] | None]
+
+_AUDITORS: dict[str, Auditor] = {}
+_DIGEST_SOURCES: list[tuple[str, DigestSource]] = []
+_CONTEXT: dict[int, AuditContext] = {}  # id(session) -> context, during a run
+
+
+def register_auditor(name: str, auditor: Auditor) -> None:
+    _AUDITORS[name] = auditor
+
+
+def register_digest_source(topic_pattern: str, source: DigestSource) -> None:
+    """E.g. ("exchange.batch.*", batch_today): a package's rows checked by the audit."""
+    _DIGEST_SOURCES.append((topic_pattern, source))
+
+
+def auditors() -> dict[str, Auditor]:
+    return dict(_AUDITORS)
+
+
+def _entries(session: Session, ledger: Ledger) -> Iterator[list[LedgerEntry]]:
+    after = -1
+    while True:
+        rows = list(
+            session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.ledger_id == ledger.id, LedgerEntry.idx > after)
+                .order_by(LedgerEntry.idx)
+                .limit(_CHUNK)
+            )
+        )
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].idx
+
+
+def _rows(session: Session, ledger: Ledger, start: int, end: int) -> dict[int, bytes]:
+    rows = session.execute(
+        select(LedgerEntry.idx, LedgerEntry.hashes).where(
+            LedgerEntry.ledger_id == ledger.id, LedgerEntry.idx >= start, LedgerEntry.idx < end
+        )
+    )
+    return {idx: bytes(blob) for idx, blob in rows}
+
+
+def audit_entries(session: Session, ledger: Ledger, outcome: Outcome) -> None:
+    """Each entry hashes to its stored leaf, indexes run 0..size-1, and each entry is
+    what its outbox event says (catches an entry rewritten with its whole tree)."""
+    hasher = TreeHasher(ledger.hash_alg)
+    expected = 0
+    for chunk in _entries(session, ledger):
+        event_ids = [e.event_id for e in chunk if e.event_id is not None]
+        events = {
+            row.id: row
+            for row in session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
+        }
+        for entry in chunk:
+            target = f"entry {entry.idx}"
+            if entry.idx != expected:
+                outcome.add("ledger.entries", target, f"expected entry {expected} here")
+            expected = entry.idx + 1
+            outcome.checked += 1
+            if bytes(entry.hashes[:32]) != hasher.leaf(entry.body.encode()):
+                outcome.add("ledger.entries", target, "the entry does not hash to its leaf")
+            if entry.event_id is None:
+                continue
+            row = events.get(entry.event_id)
+            if row is None or json.loads(entry.body).get("v") != ENTRY_VERSION:
+                continue  # outbox pruned, or older shaping rules: the leaf still vouches
+            event = Event(row.id, row.topic, json.loads(row.payload), row.actor, row.at)
+            if entry_for(event).body != entry.body:
+                outcome.add(
+                    "ledger.entries", target, f"the entry differs from outbox event {row.id}"
+                )
+    if expected != ledger.size:
+        outcome.add("ledger.entries", "ledger", f"{expected} entries for a size of {ledger.size}")
+
+
+def audit_nodes(session: Session, ledger: Ledger, outcome: Outcome) -> None:
+    """Every stored inner node equals the hash of its two stored children.
+
+    One pass over the rows in order, keeping the stored roots of the complete subtrees
+    to the left (O(log n) memory), as the append built them.
+    """
+    hasher = TreeHasher(ledger.hash_alg)
+    stack: list[bytes | None] = []  # stored left subtrees awaiting their right sibling
+    for start in range(0, ledger.size, _CHUNK):
+        end = min(ledger.size, start + _CHUNK)
+        rows = _rows(session, ledger, start, end)
+        for index in range(start, end):
+            closes = ((index + 1) & -(index + 1)).bit_length() - 1  # levels this leaf closed
+            blob = rows.get(index)
+            outcome.checked += 1
+            if blob is None or len(blob) != 32 * (closes + 1):
+                outcome.add("ledger.nodes", f"row {index}", "missing or cut short")
+                del stack[len(stack) - closes :]
+                stack.append(None)
+                continue
+            for level in range(1, closes + 1):
+                left = stack.pop()
+                right, stored = (
+                    blob[32 * (level - 1) : 32 * level],
+                    blob[32 * level : 32 * level + 32],
+                )
+                if left is not None and stored != hasher.node(left, right):
+                    j = ((index + 1) >> level) - 1
+                    outcome.add("ledger.nodes", f"node {level}/{j}", "differs from its children")
+            stack.append(blob[-32:])
+
+
+def audit_heads(session: Session, ledger: Ledger, outcome: Outcome) -> None:
+    """Every signed head verifies, and today's tree still has the root it signed."""
+    keys = {k.key_id: k for k in session.scalars(select(LedgerKey))}
+    prover = store.prover(session, ledger)
+    for head in session.scalars(select(LedgerHead).where(LedgerHead.ledger_id == ledger.id)):
+        outcome.checked += 1
+        target = f"head {head.id} (size {head.size})"
+        key = keys.get(head.key_id)
+        message = head_message(
+            ledger.origin, ledger.hash_alg, head.size, bytes(head.root), head.timestamp_ms
+        )
+        try:
+            if key is None:
+                raise VerificationError("its key is unknown")
+            verify_signature(key.algorithm, bytes(key.public_key), message, bytes(head.signature))
+        except VerificationError as exc:
+            outcome.add("ledger.heads", target, f"signature: {exc}")
+        try:
+            if head.size <= ledger.size and prover.root(head.size) != bytes(head.root):
+                outcome.add("ledger.heads", target, "the tree no longer has the signed root")
+        except (MissingNode, store.DamagedLedger) as exc:
+            outcome.add("ledger.heads", target, str(exc))
+
+
+def audit_digests(session: Session, ledger: Ledger, outcome: Outcome) -> None:
+    """Rows notarized by digest (batches, versions, snapshots) still hold what the ledger
+    says: each key a source reports is compared with the entry's value."""
+    if not _DIGEST_SOURCES:
+        return
+    context = _CONTEXT.get(id(session)) or AuditContext(session)
+    for chunk in _entries(session, ledger):
+        for entry in chunk:
+            sources = [s for p, s in _DIGEST_SOURCES if fnmatch.fnmatchcase(entry.topic, p)]
+            if not sources:
+                continue
+            data = json.loads(entry.body).get("data", {})
+            target = f"entry {entry.idx} ({entry.topic})"
+            for source in sources:
+                outcome.checked += 1
+                today = source(context, data)
+                if today is None:
+                    outcome.add("digests", target, "the notarized row no longer exists")
+                    continue
+                for key, value in today.items():
+                    if key in data and data[key] != value:
+                        outcome.add("digests", target, f"{key} changed outside the platform")
+
+
+def audit_unsequenced(session: Session, ledger: Ledger, outcome: Outcome) -> None:
+    """Notarized events below the sequencer's floor that never made it into the log."""
+    from sqlalchemy import exists
+
+    sequenced = exists().where(
+        LedgerEntry.ledger_id == ledger.id, LedgerEntry.event_id == OutboxEvent.id
+    )
+    rows = session.execute(
+        select(OutboxEvent.id, OutboxEvent.topic).where(
+            OutboxEvent.id <= ledger.scan_floor, ~sequenced
+        )
+    )
+    for event_id, topic in rows:
+        if is_notarized(topic):
+            outcome.add("ledger.events", f"event {event_id}", f"{topic} was never sequenced")
+
+
+register_auditor("ledger.entries", audit_entries)
+register_auditor("ledger.nodes", audit_nodes)
+register_auditor("ledger.heads", audit_heads)
+register_auditor("ledger.events", audit_unsequenced)
+register_auditor("digests", audit_digests)
+
+
+def run_audit(
+    factory: sessionmaker[Session],
+    *,
+    trigger: str = "cli",
+    bus: Any = None,
+    data_dir: Path | None = None,
+) -> LedgerAuditRun:
+    """Run every auditor, record the run, and raise the `ledger.audit.failed` alarm."""
+    from cityhub.ledger import sources  # noqa: F401  (registers the built-in sources)
+
+    started = utcnow()
+    outcome = Outcome()
+    with factory() as session, session.begin():
+        ledger = store.get_ledger(session)
+        _CONTEXT[id(session)] = AuditContext(session, data_dir)
+        try:
+            for name, auditor in auditors().items():
+                if ledger is None:
+                    break
+                # PostgreSQL aborts a transaction on an error: a savepoint keeps the rest.
+                pg = session.connection().dialect.name == "postgresql"
+                try:
+                    with session.begin_nested() if pg else nullcontext():
+                        auditor(session, ledger, outcome)
+                except Exception as exc:  # a broken auditor is a finding, not a crash
+                    log.exception("auditor failed", extra={"auditor": name})
+                    outcome.add(name, "auditor", f"could not run: {type(exc).__name__}: {exc}")
+        finally:
+            _CONTEXT.pop(id(session), None)
+    with factory() as session, session.begin():
+        if bus is not None:
+            attach(session, bus)
+        run = LedgerAuditRun(
+            trigger=trigger,
+            ok=not outcome.findings,
+            checked=outcome.checked,
+            findings=json.dumps([asdict(f) for f in outcome.findings], ensure_ascii=False),
+            started_at=started,
+            finished_at=utcnow(),
+        )
+        session.add(run)
+        session.flush()
+        if outcome.findings:
+            emit(
+                session,
+                "ledger.audit.failed",
+                {
+                    "audit_id": run.id,
+                    "trigger": trigger,
+                    "findings": len(outcome.findings),
+                    "first": asdict(outcome.findings[0]),
+                },
+            )
+    return run

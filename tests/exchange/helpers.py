@@ -1,0 +1,18 @@
+"""Assertions shared by the exchange tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def problem(response: httpx.Response, status: int, detail: str) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status whose detail says `detail`."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert detail in body["detail"], body["detail"]
+    assert "Traceback" not in response.text
+    return body
