@@ -1,7 +1,10 @@
 """The Linyi demo catalog: what each department registers (declarative, no logic).
 
 `catalog.py` turns these into resources: codes are made from the category, the subject
-(项), a running item number (目) per subject and the provider's sequence number.
+(项), a running item number (目) per subject and the provider's sequence number. The codes
+therefore follow the order below, and other packages rely on them (the library aligns its
+base libraries with 101001-LYGA-000001 人口基础信息 and 102007-LYSJ-000001 法人基础信息):
+append new specs at the end, never reorder or remove one.
 """
 
 from __future__ import annotations
@@ -956,6 +959,15 @@ CATALOG: tuple[ResourceSpec, ...] = (
          it("卫生技术人员数", "wsjsrys", IN, None, PUB)),
         UNCOND, "", SharingMethod.file, OPEN, "", YEAR, ResourceFormat.table, ("医疗资源", "统计"),
         LINYI + COUNTIES,
+    ),
+    # == 市税务局 (added later: new specs go last, so earlier codes never change) =========
+    ResourceSpec(
+        "LYSWJ", "纳税信用等级评价信息", THEME, "08",
+        "纳税人年度纳税信用等级（A、B、M、C、D 级）评价结果",
+        (CREDIT, it("纳税人名称", "nsrmc", C, 200, PUB), it("评价年度", "pjnd", IN, None, PUB),
+         it("信用等级", "xydj", C, 1, PUB)),
+        UNCOND, "", SharingMethod.api, OPEN, "", YEAR, ResourceFormat.table,
+        ("纳税信用", "信用体系", "税务"),
     ),
 )
 # fmt: on
