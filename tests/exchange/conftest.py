@@ -83,9 +83,9 @@ def _drop_datastore(settings: Settings) -> None:
             if name.startswith(ds.TABLE_PREFIX):
                 conn.execute(
                     text(
-                        f'DROP TABLE "{name}" CASCADE'
+                        f'DROP TABLE IF EXISTS "{name}" CASCADE'
                         if conn.dialect.name == "postgresql"
-                        else f'DROP TABLE "{name}"'
+                        else f'DROP TABLE IF EXISTS "{name}"'
                     )
                 )
     engine.dispose()
