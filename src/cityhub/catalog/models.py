@@ -67,6 +67,9 @@ class Resource(Base):
             "format",
             "region_key",
         ),
+        # The sorts walk these in order and stop at the page's end (the id breaks ties).
+        Index("ix_catalog_resources_name_id", "name", "id"),
+        Index("ix_catalog_resources_updated_id", "updated_at", "id"),
         # PostgreSQL: trigram index for ILIKE '%q%'. SQLite searches through catalog_fts
         # instead, so there the index is declared empty (WHERE 0) and costs nothing.
         Index(
@@ -80,7 +83,7 @@ class Resource(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(128))
     provider_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     summary: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[Category] = mapped_column(_enum(Category))
@@ -101,9 +104,7 @@ class Resource(Base):
     # query counts regions from the covering index instead of joining every region row.
     region_key: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     updated_by: Mapped[str] = mapped_column(String(64), default="")
 

@@ -115,8 +115,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_catalog_resources_code")),
     )
     with op.batch_alter_table("catalog_resources", schema=None) as batch_op:
-        for column in ("name", "publish_date", "updated_at"):
-            batch_op.create_index(batch_op.f(f"ix_catalog_resources_{column}"), [column])
+        batch_op.create_index(batch_op.f("ix_catalog_resources_publish_date"), ["publish_date"])
+        batch_op.create_index("ix_catalog_resources_name_id", ["name", "id"])
+        batch_op.create_index("ix_catalog_resources_updated_id", ["updated_at", "id"])
         batch_op.create_index(
             "ix_catalog_resources_facets",
             [
