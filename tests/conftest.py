@@ -66,6 +66,14 @@ def _empty_tables(engine: Engine) -> None:
         # Between tests only: replica mode silences the audit log's append-only triggers.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+        # Resources' data tables are made at run time, outside the models: drop them too.
+        for (table,) in conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename LIKE 'ds\\_%'"
+            )
+        ):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
 
 
 @pytest.fixture
