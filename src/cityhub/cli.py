@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import socket
 
 import click
@@ -42,6 +43,10 @@ def _serve(settings: Settings) -> None:
     settings.check_secrets()
     _check_port_free(settings.host, settings.port)
     app = create_app(settings)
+    # The modules, routes and schemas made so far live as long as the server: moved out of
+    # the collector's reach, a full collection no longer walks them (~100 ms pauses).
+    gc.collect()
+    gc.freeze()
     click.echo(f"cityhub: serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)")
     # cityhub.access logs each request with its id; uvicorn's own access log would repeat it.
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -114,6 +114,7 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("ga_data", "ga_data@Linyi2020", Role.data_officer, "LYGA", "公安局数据专员"),
     UserSpec("mz_data", "mz_data@Linyi2020", Role.data_officer, "LYMZ", "民政局数据专员"),
     UserSpec("dev", "dev@Linyi2020", Role.developer, "LYZLWL", "应用开发者"),
+    UserSpec("jt_dev", "jt_dev@Linyi2020", Role.developer, "LYJT", "交通运输局应用开发者"),
     UserSpec("leader", "leader@Linyi2020", Role.viewer, "LYDSJ", "城市管理者（只读）"),
     UserSpec("auditor", "auditor@Linyi2020", Role.auditor, "LYDSJ", "安全审计员"),
 )

@@ -26,13 +26,11 @@ from cityhub.gateway.models import Application, RequestStatus, SharingRequest, U
 from cityhub.gateway.schemas import ApplicationCreate, Approve, RequestCreate
 from cityhub.gateway.workdays import Calendar
 from cityhub.library import datastore as ds
-from cityhub.security import service as security
 from cityhub.security.models import Role, User
 from cityhub.settings import Settings
 
 DEMO_ROWS = 200  # generated rows per empty published table: small by default
 USAGE_DAYS = 14
-JT_DEV = ("jt_dev", "jt_dev@Linyi2020", "交通运输局应用开发者")  # published, demo only
 
 
 @dataclass(frozen=True)
@@ -123,19 +121,6 @@ def _user(session: Session, username: str) -> User | None:
 
 def _org(session: Session, code: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.code == code))
-
-
-def _ensure_jt_dev(session: Session) -> None:
-    org = _org(session, "LYJT")
-    if org is not None and _user(session, JT_DEV[0]) is None:
-        security.create_user(
-            session,
-            username=JT_DEV[0],
-            password=JT_DEV[1],
-            organization_id=org.id,
-            roles={Role.developer},
-            display_name=JT_DEV[2],
-        )
 
 
 def _ensure_app(session: Session, spec: AppSpec, settings: Settings) -> Application | None:
@@ -292,7 +277,6 @@ def build(settings: Settings, engine: Engine, *, seed: int) -> int:
     """Applications, requests and usage (once), then rows for empty tables."""
     sessions = session_factory(engine)
     with transaction(sessions) as session:
-        _ensure_jt_dev(session)
         first_time = not session.scalar(
             select(Application.id).where(Application.name == TRAFFIC.name)
         )
