@@ -123,6 +123,29 @@ def test_login_sets_the_session_cookie_and_shows_the_user(web: TestClient, perso
     assert "Logged in as zhangsan" in web.get("/?lang=en").text
 
 
+@pytest.mark.parametrize(
+    ("asked", "lands"),
+    [
+        ("/ops/incidents?status=open", "/ops/incidents?status=open"),
+        ("//evil.example/x", "/"),  # another site is never a destination
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
+def test_login_returns_to_the_page_that_asked_for_it(
+    web: TestClient, person: str, asked: str, lands: str
+) -> None:
+    form = web.get("/login", params={"next": asked}).text
+    answer = web.post(
+        "/login",
+        data={"username": person, "password": PASSWORD, "csrf_token": csrf_of(form), "next": asked},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == lands
+    assert f'name="next" value="{lands}"' in form.replace("&amp;", "&")
+
+
 def test_wrong_password_is_refused_with_the_message(web: TestClient, person: str) -> None:
     answer = log_in(web, person, "not-the-password1")
     assert answer.status_code == 401

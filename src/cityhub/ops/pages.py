@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from cityhub.core.deps import SessionDep, SettingsDep
 from cityhub.core.scheduler import as_utc
@@ -24,7 +24,7 @@ from cityhub.security.deps import OptionalUser
 from cityhub.security.models import User
 from cityhub.settings import Settings
 from cityhub.web.i18n import t
-from cityhub.web.pages import _lang, render
+from cityhub.web.pages import _lang, login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 BOARD_PROJECTS = (
@@ -74,20 +74,22 @@ def _page(
 
 def _refused(
     request: Request, db: SessionDep, settings: Settings, user: User | None
-) -> HTMLResponse | None:
-    """The error page for anonymous callers and roles without access, else None."""
-    if user is not None and user.roles & READ_ROLES:
+) -> Response | None:
+    """To the login form for anonymous callers, the error page for roles without access,
+    else None."""
+    if user is None:
+        return login_redirect(request)
+    if user.roles & READ_ROLES:
         return None
     lang, _ = _lang(request, settings)
-    key = "ops.login_required" if user is None else "ops.forbidden"
     return render(
         request,
         settings,
         "error.html",
         user=user,
         city=db.get(Region, settings.city_code),
-        status=401 if user is None else 403,
-        message=t(key, lang),
+        status=403,
+        message=t("ops.forbidden", lang),
     )
 
 
@@ -108,7 +110,7 @@ def _failed(
 @router.get("/ops", response_class=HTMLResponse)
 def system_map(
     request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     overview = build_overview(db, settings.local_timezone)
@@ -131,7 +133,7 @@ def availability_page(
     settings: SettingsDep,
     user: OptionalUser,
     month: str = "",
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     try:
@@ -147,7 +149,7 @@ def availability_page(
 @router.get("/ops/incidents", response_class=HTMLResponse)
 def incidents_page(
     request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     board = incident_board(db)
@@ -166,7 +168,7 @@ def incidents_page(
 @router.get("/ops/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
     incident_id: int, request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     try:
@@ -179,7 +181,7 @@ def incident_page(
 @router.get("/ops/plans", response_class=HTMLResponse)
 def plans_page(
     request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     rows = plans.list_plans(db, limit=1000)
@@ -191,7 +193,7 @@ def plans_page(
 @router.get("/ops/plans/{code}", response_class=HTMLResponse)
 def plan_page(
     code: str, request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     try:
@@ -206,7 +208,7 @@ def plan_page(
 @router.get("/ops/projects", response_class=HTMLResponse)
 def projects_page(
     request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> HTMLResponse:
+) -> Response:
     if refused := _refused(request, db, settings, user):
         return refused
     rows = [projects.project_public(db, p) for p in projects.list_projects(db, limit=1000)]

@@ -10,8 +10,9 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -167,6 +168,19 @@ def _csrf_rejected(
     )
 
 
+def _local_path(target: str) -> str:
+    """Where to go after logging in: a path of this site only (never `//host` or a URL)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and len(target) <= 2048:
+        return target
+    return "/"
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send an anonymous visitor of a page to the login form, and back here after it."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
+
+
 # -- routes -------------------------------------------------------------------------------
 
 
@@ -181,10 +195,23 @@ def home(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
-    request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    next: Annotated[str, Query(max_length=2048)] = "/",
 ) -> HTMLResponse:
     city = db.get(Region, settings.city_code)
-    return render(request, settings, "login.html", user=user, city=city, username="", error="")
+    return render(
+        request,
+        settings,
+        "login.html",
+        user=user,
+        city=city,
+        username="",
+        error="",
+        next=_local_path(next),
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -195,6 +222,7 @@ def login_submit(
     username: Annotated[str, Form(max_length=256)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     city = db.get(Region, settings.city_code)
     if not csrf_valid(request, settings, csrf_token):
@@ -228,8 +256,9 @@ def login_submit(
             headers=headers,
             username=username.strip(),
             error=message,
+            next=_local_path(next),
         )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_local_path(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
