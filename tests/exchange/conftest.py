@@ -76,33 +76,11 @@ def people_csv(n: int, start: int = 1, extra: list[str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _drop_datastore(settings: Settings) -> None:
-    engine = make_engine(settings.effective_database_url)
-    with engine.begin() as conn:
-        for name in inspect(conn).get_table_names():
-            if name.startswith(ds.TABLE_PREFIX):
-                conn.execute(
-                    text(
-                        f'DROP TABLE IF EXISTS "{name}" CASCADE'
-                        if conn.dialect.name == "postgresql"
-                        else f'DROP TABLE IF EXISTS "{name}"'
-                    )
-                )
-    engine.dispose()
-
-
 @pytest.fixture(autouse=True)
 def _quiet_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
     """Background jobs off: each test drives batches, connectors and webhooks itself."""
     monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "false")
     monkeypatch.setenv("CITYHUB_LEDGER_BACKGROUND", "false")
-
-
-@pytest.fixture(autouse=True)
-def _clean_datastore(settings: Settings) -> Iterator[None]:
-    _drop_datastore(settings)
-    yield
-    _drop_datastore(settings)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -12,13 +11,13 @@ import httpx
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.catalog import service as catalog
 from cityhub.catalog import workflow
 from cityhub.catalog.schemas import ResourceCreate
-from cityhub.core.db import make_engine, transaction
+from cityhub.core.db import transaction
 from cityhub.demo.gateway_rows import ItemShape, generate
 from cityhub.directory.models import Organization, OrgKind
 from cityhub.gateway import resources
@@ -28,25 +27,6 @@ from cityhub.security.models import Role
 from cityhub.settings import Settings
 
 from .helpers import PEOPLE, PEOPLE_ITEMS
-
-
-def _drop_datastore(settings: Settings) -> None:
-    engine = make_engine(settings.effective_database_url)
-    with engine.begin() as conn:
-        for name in inspect(conn).get_table_names():
-            if name.startswith(ds.TABLE_PREFIX):
-                cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
-                # Partitions go with their parent table: IF EXISTS.
-                conn.execute(text(f'DROP TABLE IF EXISTS "{name}"{cascade}'))
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _clean_datastore(settings: Settings) -> Iterator[None]:
-    """PostgreSQL keeps one schema per run: no test sees another's datastore tables."""
-    _drop_datastore(settings)
-    yield
-    _drop_datastore(settings)
 
 
 @dataclass

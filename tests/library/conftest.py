@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cityhub.core.db import make_engine, transaction
+from cityhub.core.db import transaction
 from cityhub.directory.models import Organization, OrgKind
-from cityhub.library import datastore as ds
 from cityhub.library.merge import MergeResult, merge_chunk
-from cityhub.settings import Settings
 
 PROVIDERS = {
     "LYGA": "临沂市公安局",
@@ -27,29 +24,6 @@ PROVIDERS = {
     "LYZRZY": "临沂市自然资源和规划局",
     "LYDSJ": "临沂市大数据局",
 }
-
-
-def _drop_datastore(settings: Settings) -> None:
-    engine = make_engine(settings.effective_database_url)
-    with engine.begin() as conn:
-        names = [n for n in inspect(conn).get_table_names() if n.startswith(ds.TABLE_PREFIX)]
-        for name in names:
-            conn.execute(
-                text(
-                    f'DROP TABLE IF EXISTS "{name}" CASCADE'
-                    if conn.dialect.name == "postgresql"
-                    else f'DROP TABLE IF EXISTS "{name}"'
-                )
-            )
-    engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _clean_datastore(settings: Settings) -> Iterator[None]:
-    """PostgreSQL keeps one schema per run: no test sees another's datastore tables."""
-    _drop_datastore(settings)
-    yield
-    _drop_datastore(settings)
 
 
 @pytest.fixture
