@@ -43,6 +43,7 @@ from cityhub.sensing.api import router as sensing_router
 from cityhub.sensing.pages import router as sensing_pages_router
 from cityhub.settings import Settings, load_settings
 from cityhub.web import STATIC_DIR
+from cityhub.web import deps as web_deps
 from cityhub.web.api import router as web_api_router
 from cityhub.web.pages import router as pages_router
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.bus = event_bus(settings.bus_url)  # NATS JetStream when CITYHUB_BUS_URL is set
 
     problems.install(app)
+    web_deps.install(app)  # pages: anonymous visitors go to the login form
     app.add_middleware(AuditMiddleware)
     app.add_middleware(middleware.RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # request counts and latencies for /metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from sqlalchemy import select, update
 
@@ -28,7 +29,8 @@ def _csrf(html: str) -> str:
 def test_anonymous_people_are_sent_to_log_in(gw: Gw) -> None:
     for path in ("/apps", "/requests", "/inbox", "/usage", f"/sample/{PEOPLE}"):
         answer = gw.client.get(path, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        assert answer.status_code == 303, path
+        assert answer.headers["location"] == f"/login?next={quote(path, safe='')}", path
 
 
 def test_register_an_application_and_issue_a_key_shown_once(gw: Gw) -> None:

@@ -34,7 +34,7 @@ from cityhub.security.deps import OptionalUser
 from cityhub.security.models import User
 from cityhub.settings import Settings
 from cityhub.web.i18n import t
-from cityhub.web.pages import csrf_valid, render
+from cityhub.web.pages import csrf_valid, login_redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,13 +46,9 @@ _SPLIT = re.compile(r"[\s,，、;；]+")
 _ITEM_FIELDS = ("name", "code", "data_type", "length", "element_ref", "sensitivity", "masking")
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
-
-
 def _refuse(request: Request, db: Session, settings: Settings, user: User | None) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     lang = lang_of(request, settings)
     return error_page(request, db, settings, user, t("catalog.not_editor", lang), 403)
 
@@ -131,7 +127,7 @@ async def action_submit(
         lang = lang_of(request, settings)
         return error_page(request, db, settings, user, t("csrf.failed", lang), 403)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     action = str(form.get("action", ""))
     comment = str(form.get("comment", ""))[:1000]
     try:

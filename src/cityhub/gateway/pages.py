@@ -21,9 +21,9 @@ from cityhub.errors import CityHubError, Forbidden
 from cityhub.gateway import apps, sample
 from cityhub.gateway.schemas import ApplicationCreate, KeyIssued
 from cityhub.gateway.workdays import Calendar
-from cityhub.security.deps import OptionalUser
 from cityhub.security.models import Role, User
 from cityhub.settings import Settings
+from cityhub.web.deps import PageUser
 from cityhub.web.i18n import t
 from cityhub.web.pages import _lang, csrf_valid, render
 
@@ -72,10 +72,6 @@ def page(
     )
 
 
-def login_first() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
-
-
 def refused(request: Request, db: Session, settings: Settings, user: User | None) -> Response:
     lang, _ = _lang(request, settings)
     return page(
@@ -111,11 +107,7 @@ def _apps_page(
 
 
 @router.get("/apps", response_class=HTMLResponse)
-def apps_page(
-    request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> Response:
-    if user is None:
-        return login_first()
+def apps_page(request: Request, db: SessionDep, settings: SettingsDep, user: PageUser) -> Response:
     return _apps_page(request, db, settings, user)
 
 
@@ -124,7 +116,7 @@ def register_app(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     name: Text = "",
     purpose: Text = "",
     description: Text = "",
@@ -133,8 +125,6 @@ def register_app(
     contact_email: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    if user is None:
-        return login_first()
     if not csrf_valid(request, settings, csrf_token):
         return refused(request, db, settings, user)
     form = {
@@ -200,10 +190,8 @@ def _app_page(
 
 @router.get("/apps/{app_id}", response_class=HTMLResponse)
 def app_page(
-    app_id: int, request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    app_id: int, request: Request, db: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
-    if user is None:
-        return login_first()
     try:
         return _app_page(request, db, settings, user, app_id)
     except CityHubError as exc:
@@ -216,13 +204,11 @@ def _key_action(
     request: Request,
     db: Session,
     settings: Settings,
-    user: User | None,
+    user: User,
     app_id: int,
     csrf_token: str,
     action: Callable[[User], KeyIssued | None],
 ) -> Response:
-    if user is None:
-        return login_first()
     if not csrf_valid(request, settings, csrf_token):
         return refused(request, db, settings, user)
     try:
@@ -249,7 +235,7 @@ def issue_key(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     name: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Text = "",
 ) -> Response:
@@ -271,7 +257,7 @@ def rotate_key(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     csrf_token: Text = "",
 ) -> Response:
     return _key_action(
@@ -292,7 +278,7 @@ def revoke_key(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     csrf_token: Text = "",
 ) -> Response:
     def revoke(who: User) -> None:

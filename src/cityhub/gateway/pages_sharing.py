@@ -18,12 +18,12 @@ from cityhub.errors import CityHubError, ValidationFailed
 from cityhub.gateway import apps, present, sample, usage
 from cityhub.gateway import requests as sharing
 from cityhub.gateway.models import RequestStatus
-from cityhub.gateway.pages import Text, _first, attempt, login_first, page, refused
+from cityhub.gateway.pages import Text, _first, attempt, page, refused
 from cityhub.gateway.schemas import Approve, RequestCreate
 from cityhub.gateway.workdays import Calendar
-from cityhub.security.deps import OptionalUser
 from cityhub.security.models import Role, User
 from cityhub.settings import Settings
+from cityhub.web.deps import PageUser
 from cityhub.web.pages import csrf_valid
 
 router = APIRouter(include_in_schema=False)
@@ -68,10 +68,8 @@ def _requests_page(
 
 @router.get("/requests", response_class=HTMLResponse)
 def requests_page(
-    request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    request: Request, db: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
-    if user is None:
-        return login_first()
     return _requests_page(request, db, settings, user)
 
 
@@ -80,7 +78,7 @@ def make_request(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     application_id: Annotated[str, Form(max_length=20)] = "",
     resource: Annotated[str, Form(max_length=64)] = "",
     items: Text = "",
@@ -89,8 +87,6 @@ def make_request(
     period_end: Annotated[str, Form(max_length=10)] = "",
     csrf_token: Text = "",
 ) -> Response:
-    if user is None:
-        return login_first()
     if not csrf_valid(request, settings, csrf_token):
         return refused(request, db, settings, user)
     form = {
@@ -131,11 +127,9 @@ def withdraw(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     csrf_token: Text = "",
 ) -> Response:
-    if user is None:
-        return login_first()
     if not csrf_valid(request, settings, csrf_token):
         return refused(request, db, settings, user)
     try:
@@ -190,11 +184,7 @@ def _inbox_page(
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox_page(
-    request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
-) -> Response:
-    if user is None:
-        return login_first()
+def inbox_page(request: Request, db: SessionDep, settings: SettingsDep, user: PageUser) -> Response:
     return _inbox_page(request, db, settings, user)
 
 
@@ -205,12 +195,10 @@ def decide(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     reason: Text = "",
     csrf_token: Text = "",
 ) -> Response:
-    if user is None:
-        return login_first()
     if not csrf_valid(request, settings, csrf_token):
         return refused(request, db, settings, user)
     try:
@@ -237,11 +225,9 @@ def usage_page(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     days: int = 30,
 ) -> Response:
-    if user is None:
-        return login_first()
     today = Calendar.from_settings(settings).today()
     since = today - timedelta(days=max(1, min(days, usage.MAX_DAYS)) - 1)
     try:
@@ -292,10 +278,8 @@ def _daily_series(since: date, until: date, rows: dict[date, Any]) -> list[dict[
 
 @router.get("/sample/{code}", response_class=HTMLResponse)
 def sample_page(
-    code: str, request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    code: str, request: Request, db: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
-    if user is None:
-        return login_first()
     try:
         found = sample.metered(request.app, db, user, code, "sample_page")
     except CityHubError as exc:
