@@ -236,7 +236,10 @@ def build(engine: Engine, settings: Settings, n: int, seed: int) -> None:
         conn.execute(insert(ResourceItem), item_rows)
         conn.execute(insert(ResourceKeyword), keyword_rows)
         conn.execute(insert(ResourceRegion), region_rows)
-        conn.execute(text("ANALYZE"))  # fresh statistics, as a running server would have
+        # Fresh statistics, as a running server would have: the catalog's own tables only
+        # (a bare ANALYZE would visit, and lock, every schema of a shared database).
+        for table in (Resource, ResourceItem, ResourceKeyword, ResourceRegion, Organization):
+            conn.execute(text(f'ANALYZE "{table.__tablename__}"'))
 
 
 def query_mix(count: int, seed: int) -> list[tuple[SearchQuery, bool, bool]]:

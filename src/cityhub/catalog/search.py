@@ -150,8 +150,9 @@ def _pg_text_hits(session: Session, terms: list[str]) -> list[int]:
             grams = type_coerce(func.catalog_grams(Resource.search_text), ARRAY(Text))
             conditions.append(grams.contains([term.lower()]))
     conn = session.connection()
-    before = conn.scalar(text("SELECT current_setting('enable_seqscan')"))
-    conn.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    # One round trip: the select list is evaluated in order, so `before` is the old value.
+    switch = "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+    before = conn.scalar(text(switch))
     ids = list(conn.scalars(select(Resource.id).where(*conditions)))
     conn.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": before})
     return ids
