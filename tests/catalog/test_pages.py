@@ -225,7 +225,10 @@ def test_staff_pages_send_others_away(
     client: TestClient, people: dict[str, Headers], db: sessionmaker[Session], settings: Settings
 ) -> None:
     anonymous = client.get("/catalog/mine", follow_redirects=False)
-    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=%2Fcatalog%2Fmine"
+    assert (
+        anonymous.status_code == 303
+        and anonymous.headers["location"] == "/login?next=%2Fcatalog%2Fmine"
+    )
     _sign_in(client, db, settings, people, "developer")
     for path in ("/catalog/mine", "/catalog/new"):
         answer = client.get(path)
