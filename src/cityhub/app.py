@@ -28,9 +28,12 @@ from cityhub.exchange.pages import router as exchange_pages_router
 from cityhub.gateway.api import router as gateway_router
 from cityhub.gateway.ckan_datastore import router as gateway_ckan_router
 from cityhub.gateway.portal import router as gateway_pages_router
+from cityhub.indicators.api import router as indicators_router
+from cityhub.indicators.cockpit import api_router as cockpit_router
+from cityhub.indicators.cockpit import pages_router as cockpit_pages_router
+from cityhub.ledger import runtime as ledger_runtime
 from cityhub.ledger.api import router as ledger_router
 from cityhub.ledger.pages import router as ledger_pages_router
-from cityhub.ledger.runtime import start_ledger, stop_ledger
 from cityhub.library.api import router as library_router
 from cityhub.library.pages import router as library_pages_router
 from cityhub.ops import runtime as ops_runtime
@@ -59,11 +62,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         check_connection(engine)
         if migrate:
             upgrade(engine)
-        ledger_worker = start_ledger(app)  # sequencer, head signer, scheduled audit
         scheduler = start_scheduler(app)  # periodic jobs of every package (CITYHUB_SCHEDULER_*)
         yield
         stop_scheduler(scheduler)
-        stop_ledger(ledger_worker)
         engine.dispose()
 
     app = FastAPI(
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(middleware.RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # request counts and latencies for /metrics
     ops_runtime.install(app)  # probe dispatcher and upkeep on the scheduler
+    ledger_runtime.install(app)  # sequencer, signed heads, tamper audit on the scheduler
 
     app.include_router(health_router)
     app.include_router(directory_router, prefix="/api/v1")
@@ -108,6 +110,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(sensing_pages_router)
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(ops_pages_router)
+    app.include_router(indicators_router, prefix="/api/v1")  # recomputed on events, schedule
+    app.include_router(cockpit_router, prefix="/api/v1")  # cockpit JSON twin, SSE stream
+    app.include_router(cockpit_pages_router)  # /cockpit
     app.include_router(metrics_router)  # /metrics, Prometheus text format
     app.include_router(demo_ops_router)  # /demo/endpoints/...: answers in demo mode only
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ from cityhub.core.db import Base
 from cityhub.directory import models as _directory  # noqa: F401
 from cityhub.exchange import models as _exchange  # noqa: F401
 from cityhub.gateway import models as _gateway  # noqa: F401
+from cityhub.indicators import models as _indicators  # noqa: F401
 from cityhub.ledger import models as _ledger  # noqa: F401
 from cityhub.library import models as _library  # noqa: F401
 from cityhub.ops import models as _ops  # noqa: F401

@@ -252,6 +252,61 @@ class Settings(BaseSettings):
             raise ValueError("use a nats:// (or tls://) URL, e.g. nats://127.0.0.1:4222")
         return value
 
+    # -- ledger: Merkle log, signed tree heads, witnesses, tamper audit --------------------
+    ledger_hash: Literal["sm3", "sha256"] = Field(
+        default="sm3",
+        description="Hash of the platform ledger when it is first created: SM3 (GM/T 0004) "
+        "or SHA-256. A ledger keeps the hash it was created with.",
+    )
+    ledger_signing_key: SecretStr | None = Field(
+        default=None,
+        description="The platform's Ed25519 head-signing key (PEM, or base64 of the 32-byte "
+        "seed). Empty: ledger/signing-key.pem in the data directory, created on first use. "
+        "Set it when several processes or hosts sign heads.",
+    )
+    ledger_signature_algorithm: Literal["ed25519"] = Field(
+        default="ed25519",
+        description="Signature of tree heads. Only Ed25519: no package on PyPI signs SM2 "
+        "(GM/T 0003) soundly yet (docs/ledger.md says why).",
+    )
+    ledger_background: bool = Field(
+        default=True,
+        description="Run the ledger's jobs on the server's scheduler: sequencing, signed "
+        "heads on schedule, the tamper audit. Off: only `cityhub ledger ...` and the API.",
+    )
+    ledger_sweep_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between sweeps of the event outbox for events not yet "
+        "sequenced (events also wake the sequencer as soon as they commit).",
+    )
+    ledger_head_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between signed tree heads while the log grows.",
+    )
+    ledger_head_max_age_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A head is re-signed at least this often even when nothing was added, "
+        "so witnesses see the log is alive.",
+    )
+    ledger_audit_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between scheduled tamper audits; 0 turns them off. A failed "
+        "audit raises the `ledger.audit.failed` alarm event.",
+    )
+    ledger_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Most events sequenced per transaction."
+    )
+    ledger_gap_grace_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long the sequencer re-checks a missing outbox id (a transaction "
+        "still open on PostgreSQL, or one rolled back) before it stops waiting for it.",
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

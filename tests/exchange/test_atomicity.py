@@ -17,7 +17,7 @@ from cityhub.exchange import pipeline
 from cityhub.exchange.models import Batch
 from cityhub.exchange.vocab import BatchStatus
 
-from .conftest import PEOPLE, World, people_csv, person_row
+from .conftest import HEADER, PEOPLE, World, people_csv, person_row
 
 WORKER = textwrap.dedent(
     """
@@ -108,3 +108,28 @@ def test_a_batch_killed_midway_leaves_the_library_as_before(world: World, tmp_pa
     with factory() as session:
         statuses = set(session.scalars(select(Batch.status)))
     assert statuses == {BatchStatus.completed}
+
+
+def test_a_batch_failing_in_a_later_chunk_merges_nothing(world: World) -> None:
+    """Chunks are read and checked ahead of the merge: a file that turns out bad in its
+    third chunk fails the batch after two chunks were merged, and those roll back."""
+    from cityhub.exchange import changes
+
+    world.deliver(people_csv(10))
+    before = world.rows()
+    with world.db() as session:
+        seq = changes.last_seq(session, PEOPLE)
+    world.settings.exchange_chunk_rows = 100
+    world.client.app.state.settings.exchange_chunk_rows = 100  # type: ignore[attr-defined]
+    lines = [person_row(i, xm="新名") for i in range(1, 251)]
+    lines[240] += ",多出的字段"  # row 241: more fields than the header
+    response = world.deliver(HEADER + "\n" + "\n".join(lines) + "\n")
+    body = response.json()
+    assert body.get("status") == "failed" or response.status_code >= 400, body
+    assert "more fields" in str(body)
+    assert world.rows() == before
+    with world.db() as session:
+        assert changes.last_seq(session, PEOPLE) == seq
+        assert session.scalar(select(Batch.status).order_by(Batch.id.desc()).limit(1)) == (
+            BatchStatus.failed
+        )

@@ -1,5 +1,5 @@
-"""Fixtures of the ledger tests: an app without the background worker (tests drive the
-sequencer themselves), and helpers to emit notarized events."""
+"""Fixtures of the ledger tests: an app without the ledger's scheduled jobs (tests drive
+the sequencer themselves), and helpers to emit notarized events."""
 
 from __future__ import annotations
 
@@ -13,19 +13,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.app import create_app
 from cityhub.core.db import transaction
 from cityhub.core.events import emit
-from cityhub.ledger.config import LedgerSettings
 from cityhub.settings import Settings
 
 
-@pytest.fixture
-def ledger_settings() -> LedgerSettings:
-    return LedgerSettings(background=False, batch_size=50, gap_grace_seconds=0)
+def ledger_copy(settings: Settings, **fields: Any) -> Settings:
+    """The test settings with some CITYHUB_LEDGER_* values changed (names without it)."""
+    return settings.model_copy(update={f"ledger_{k}": v for k, v in fields.items()})
 
 
 @pytest.fixture
-def ledger_client(settings: Settings, ledger_settings: LedgerSettings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    app.state.ledger_settings = ledger_settings
+def ledger_settings(settings: Settings) -> Settings:
+    return ledger_copy(settings, background=False, batch_size=50, gap_grace_seconds=0)
+
+
+@pytest.fixture
+def ledger_client(ledger_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(ledger_settings)
     with TestClient(app) as test_client:
         yield test_client
 

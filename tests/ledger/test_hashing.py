@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cityhub.ledger import verify
-from cityhub.ledger.merkle import MemoryTree
+from cityhub.ledger.merkle import TILE_WIDTH, BulkHasher, MemoryTree, edge_tiles
 from cityhub.ledger.verify import (
     TreeHasher,
     VerificationError,
@@ -56,6 +56,40 @@ def _b64(value: Any) -> bytes:
 
 def _cases() -> list[Path]:
     return sorted(VECTORS.glob("**/*.json"))
+
+
+@pytest.mark.parametrize("alg", ["sm3", "sha256"])
+def test_bulk_hashing_equals_one_call_per_hash_and_the_fallback(
+    alg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hasher = TreeHasher(alg)
+    entries = [f"entry-{i}".encode() * (i % 7) for i in range(50)]
+    lefts, rights = [hasher.leaf(e) for e in entries[:25]], [hasher.leaf(e) for e in entries[25:]]
+    expected = ([hasher.leaf(e) for e in entries], list(map(hasher.node, lefts, rights)))
+    assert (BulkHasher(hasher).leaves(entries), BulkHasher(hasher).nodes(lefts, rights)) == (
+        expected
+    )
+    monkeypatch.setattr("cityhub.ledger.merkle.SM3_NATIVE", False)
+    if alg == "sm3":  # OpenSSL without SM3: the pure-Python SM3, one call per hash
+        slow = BulkHasher(TreeHasher(alg))
+        assert slow._leaf0 is None
+        assert (slow.leaves(entries), slow.nodes(lefts, rights)) == expected
+
+
+def test_tiles_cover_every_level_and_only_the_right_edge_is_rewritten() -> None:
+    tree = MemoryTree(TreeHasher("sha256"))
+    tree.append(f"e{i}".encode() for i in range(3 * TILE_WIDTH + 5))
+    assert len(tree.tiles[(0, 0)]) == TILE_WIDTH * 32  # full tiles: 256 hashes
+    assert len(tree.tiles[(0, 3)]) == 5 * 32  # the partial tile of the right edge
+    assert edge_tiles(tree.size) == [(0, 3), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0),
+                                     (6, 0), (7, 0), (8, 0), (9, 0)]  # fmt: skip
+    full = {k: v for k, v in tree.tiles.items() if len(v) == TILE_WIDTH * 32}
+    tree.append([b"more"] * 300)
+    assert all(tree.tiles[k] == v for k, v in full.items())  # full tiles never change
+    hasher = tree.hasher
+    leaves = [hasher.leaf(f"e{i}".encode()) for i in range(3 * TILE_WIDTH + 5)]
+    leaves += [hasher.leaf(b"more")] * 300
+    assert tree.prover.root(tree.size) == hasher.root_of_leaves(leaves)
 
 
 def test_the_vector_set_is_the_whole_copy_with_its_licence() -> None:

@@ -180,3 +180,21 @@ def test_random_entries_and_sizes_of_a_bigger_tree_prove(data: st.DataObject) ->
     )
     proof = t.prover.consistency(first, second)
     verify_consistency(t.hasher, first, second, proof, t.prover.root(first), root)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=6))
+def test_appends_in_any_batches_store_the_same_tiles(batches: list[int]) -> None:
+    """Each batch starts wherever the last one ended (odd indexes, partial tiles)."""
+    entries = [f"entry-{i}".encode() for i in range(sum(batches))]
+    whole, pieces = MemoryTree(TreeHasher("sha256")), MemoryTree(TreeHasher("sha256"))
+    whole.append(entries)
+    start = 0
+    for n in batches:
+        pieces.append(entries[start : start + n])
+        start += n
+    assert pieces.tiles == whole.tiles
+    if entries:
+        assert whole.prover.root(len(entries)) == whole.hasher.root_of_leaves(
+            [whole.hasher.leaf(e) for e in entries]
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,26 +13,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import make_engine, session_factory, transaction
 from cityhub.core.events import EventBus, OutboxEvent, emit
-from cityhub.ledger import receipt_for_event, store
-from cityhub.ledger.config import LedgerSettings
+from cityhub.core.scheduler import Scheduler, SchedulerSettings
+from cityhub.ledger import receipt_for_event, runtime, store
+from cityhub.ledger.heads import latest_head
 from cityhub.ledger.models import LedgerEntry
-from cityhub.ledger.runtime import LedgerWorker
 from cityhub.ledger.sequencer import sequence
 from cityhub.ledger.topics import canonical, entry_for, sanitize
 from cityhub.ledger.verify import TreeHasher, verify_document
 from cityhub.settings import Settings
 
-from .conftest import Emitter
+from .conftest import Emitter, ledger_copy
 
 
 def test_only_notarized_topics_are_sequenced_in_order(
-    db: sessionmaker[Session], settings: Settings, ledger_settings: LedgerSettings,
+    db: sessionmaker[Session], settings: Settings, ledger_settings: Settings,
     emit_events: Emitter,
 ) -> None:  # fmt: skip
     first = emit_events(3)
     emit_events(2, topic="sensing.telemetry.received")
     second = emit_events(2, topic="security.apikey.revoked", key_id=7)
-    result = sequence(db, settings, ledger_settings)
+    result = sequence(db, ledger_settings)
     assert (result.appended, result.size, result.first_index) == (5, 5, 0)
     with db() as session:
         entries = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.idx)))
@@ -39,7 +40,7 @@ def test_only_notarized_topics_are_sequenced_in_order(
     assert [e.idx for e in entries] == list(range(5))
     assert entries[0].resource_code == "LYGA-HJ-001"
     # Idempotent: a second run appends nothing.
-    assert sequence(db, settings, ledger_settings).appended == 0
+    assert sequence(db, ledger_settings).appended == 0
 
 
 def test_entries_are_canonical_json_without_personal_data() -> None:
@@ -92,7 +93,7 @@ def test_sanitize_digests_what_canonical_json_cannot_hold() -> None:
 
 
 def test_receipt_is_pending_then_sequenced_then_proven(
-    db: sessionmaker[Session], settings: Settings, ledger_settings: LedgerSettings,
+    db: sessionmaker[Session], settings: Settings, ledger_settings: Settings,
     emit_events: Emitter,
 ) -> None:  # fmt: skip
     from cityhub.ledger.service import sign_head
@@ -102,10 +103,10 @@ def test_receipt_is_pending_then_sequenced_then_proven(
         pending = receipt_for_event(session, event_id)
     assert pending["status"] == "pending"
     assert pending["proof_url"] == f"/api/v1/ledger/receipts/event/{event_id}"
-    sequence(db, settings, ledger_settings)
+    sequence(db, ledger_settings)
     with db() as session:
         assert receipt_for_event(session, event_id)["status"] == "sequenced"
-    sign_head(db, settings, ledger_settings, None)
+    sign_head(db, ledger_settings, None)
     with db() as session:
         receipt = receipt_for_event(session, event_id)
     assert receipt["status"] == "proven"
@@ -129,7 +130,7 @@ def test_an_id_committed_below_the_floor_is_found_by_the_bus_and_the_full_sweep(
     db: sessionmaker[Session], settings: Settings, emit_events: Emitter
 ) -> None:
     """PostgreSQL hands out ids before commit: simulate ids that commit late."""
-    ls = LedgerSettings(background=False, gap_grace_seconds=0)
+    ls = ledger_copy(settings, background=False, gap_grace_seconds=0)
     ids = emit_events(4)
     late: list[OutboxEvent] = []
     with transaction(db) as session:  # two gaps: ids whose transactions are still open
@@ -138,16 +139,16 @@ def test_an_id_committed_below_the_floor_is_found_by_the_bus_and_the_full_sweep(
             assert row is not None
             late.append(OutboxEvent(id=row.id, topic=row.topic, payload=row.payload, actor=""))
             session.delete(row)
-    sequence(db, settings, ls)
+    sequence(db, ls)
     with db() as session:
         ledger = store.require_ledger(session)
         assert ledger.size == 2
         assert ledger.scan_floor == ids[3]  # the gaps were given up on (grace 0)
     with transaction(db) as session:  # ...then both commit, below the floor
         session.add_all(late)
-    assert sequence(db, settings, ls).appended == 0  # the floor hides them...
-    assert sequence(db, settings, ls, ids=[ids[1]]).appended == 1  # ...the bus names one
-    assert sequence(db, settings, ls, full=True).appended == 1  # the audit's sweep the other
+    assert sequence(db, ls).appended == 0  # the floor hides them...
+    assert sequence(db, ls, ids=[ids[1]]).appended == 1  # ...the bus names one
+    assert sequence(db, ls, full=True).appended == 1  # the audit's sweep the other
     with db() as session:
         ledger = store.require_ledger(session)
         found = {store.entry_for_event(session, ledger, i) is not None for i in ids}
@@ -157,12 +158,12 @@ def test_an_id_committed_below_the_floor_is_found_by_the_bus_and_the_full_sweep(
 def test_a_gap_younger_than_the_grace_period_holds_the_floor(
     db: sessionmaker[Session], settings: Settings, emit_events: Emitter
 ) -> None:
-    ls = LedgerSettings(background=False, gap_grace_seconds=3600)
+    ls = ledger_copy(settings, background=False, gap_grace_seconds=3600)
     ids = emit_events(3)
     with transaction(db) as session:
         row = session.get(OutboxEvent, ids[1])
         session.delete(row)
-    sequence(db, settings, ls)
+    sequence(db, ls)
     with db() as session:
         ledger = store.get_ledger(session)
         assert ledger is not None and ledger.scan_floor == ids[0]
@@ -185,7 +186,7 @@ def _check_log(db: sessionmaker[Session], expected_events: set[int]) -> None:
 def test_concurrent_sequencers_in_threads_lose_and_double_nothing(
     settings: Settings, emit_events: Emitter, db: sessionmaker[Session]
 ) -> None:
-    ls = LedgerSettings(background=False, batch_size=7, gap_grace_seconds=0)
+    ls = ledger_copy(settings, background=False, batch_size=7, gap_grace_seconds=0)
     stop = threading.Event()
     errors: list[BaseException] = []
     emitted: list[int] = []
@@ -195,8 +196,8 @@ def test_concurrent_sequencers_in_threads_lose_and_double_nothing(
         factory = session_factory(engine)
         try:
             while not stop.is_set():
-                sequence(factory, settings, ls)
-            sequence(factory, settings, ls)
+                sequence(factory, ls)
+            sequence(factory, ls)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -211,7 +212,7 @@ def test_concurrent_sequencers_in_threads_lose_and_double_nothing(
     for w in workers:
         w.join(60)
     assert not errors, errors
-    sequence(db, settings, ls)
+    sequence(db, ls)
     _check_log(db, set(emitted))
 
 
@@ -242,20 +243,32 @@ def test_concurrent_sequencer_processes_lose_and_double_nothing(
     _check_log(db, set(emitted))
 
 
-def test_the_worker_sequences_right_after_the_commit_via_the_bus(
+def _scheduled(settings: Settings, db: sessionmaker[Session], bus: EventBus) -> Scheduler:
+    """The ledger's jobs on a scheduler of their own, as an app's lifespan starts them."""
+    app = SimpleNamespace(state=SimpleNamespace(settings=settings, sessions=db, bus=bus))
+    runtime.install(app)
+    scheduler: Scheduler = app.state.scheduler
+    scheduler.settings = SchedulerSettings(tick_seconds=0.02)
+    assert {s.name for s in scheduler.status()} >= {"ledger.sequence", "ledger.heads"}
+    return scheduler
+
+
+def test_the_scheduler_sequences_right_after_the_commit_via_the_bus(
     settings: Settings, db: sessionmaker[Session]
 ) -> None:
     from cityhub.core.events import attach
 
     bus = EventBus()
-    ls = LedgerSettings(sweep_seconds=3600, head_seconds=3600, audit_seconds=0)
-    worker = LedgerWorker(db, settings, ls, bus)
-    worker.start()
+    ls = ledger_copy(settings, sweep_seconds=3600, head_seconds=3600, audit_seconds=0)
+    scheduler = _scheduled(ls, db, bus)
+    assert not scheduler.has_job("ledger.audit")  # 0 turns the scheduled audit off
+    scheduler.start()
     try:
+        scheduler.tick()  # the first sweep is due at once: let it pass with nothing to do
         with db() as session, session.begin():
             attach(session, bus)
             event_id = emit(session, "gateway.grant.created", {"grant_id": 1}).id
-        for _ in range(100):  # the sweep is an hour away: only the bus can wake it
+        for _ in range(100):  # the next sweep is an hour away: only the bus can wake it
             with db() as session:
                 if store.get_ledger(session) and store.entry_for_event(
                     session, store.require_ledger(session), event_id
@@ -265,35 +278,43 @@ def test_the_worker_sequences_right_after_the_commit_via_the_bus(
         else:
             pytest.fail("the event was not sequenced after its commit")
     finally:
-        worker.stop()
+        scheduler.stop()
 
 
-def test_the_worker_signs_heads_and_audits_on_schedule(
+def test_the_scheduler_signs_heads_and_audits_on_schedule(
     settings: Settings, db: sessionmaker[Session], emit_events: Emitter
 ) -> None:
     bus = EventBus()
     alarms: list[str] = []
     bus.subscribe("ledger.audit.*", lambda e: alarms.append(e.topic))
-    ls = LedgerSettings(sweep_seconds=0.05, head_seconds=0.05, audit_seconds=0.05)
+    ls = ledger_copy(settings, sweep_seconds=0.05, head_seconds=0.05, audit_seconds=0.05)
     emit_events(3)
-    worker = LedgerWorker(db, settings, ls, bus)
-    worker.start()
+    scheduler = _scheduled(ls, db, bus)
+    scheduler.start()
     try:
         for _ in range(200):
             with db() as session:
                 runs = session.scalar(select(func.count()).select_from(_audit_table()))
-            if runs:
+                ledger = store.get_ledger(session)
+                head = latest_head(session, ledger) if ledger else None
+            if runs and head is not None and head.size == 3:
                 break
             threading.Event().wait(0.05)
     finally:
-        worker.stop()
+        scheduler.stop()
     with db() as session:
-        ledger = store.require_ledger(session)
-        from cityhub.ledger.heads import latest_head
-
-        head = latest_head(session, ledger)
+        head = latest_head(session, store.require_ledger(session))
         assert head is not None and head.size == 3
     assert alarms == []  # a clean log raises no alarm
+
+
+def test_no_ledger_jobs_when_background_is_off(
+    settings: Settings, db: sessionmaker[Session]
+) -> None:
+    app = SimpleNamespace(state=SimpleNamespace(settings=ledger_copy(settings, background=False),
+                                                sessions=db, bus=None))  # fmt: skip
+    assert runtime.install(app) is None
+    assert not hasattr(app.state, "scheduler")
 
 
 def _audit_table() -> Callable[[], object]:
@@ -305,10 +326,10 @@ def _audit_table() -> Callable[[], object]:
 def test_the_floor_moves_past_a_pile_of_other_events(
     db: sessionmaker[Session], settings: Settings, emit_events: Emitter
 ) -> None:
-    ls = LedgerSettings(background=False, gap_grace_seconds=0)
+    ls = ledger_copy(settings, background=False, gap_grace_seconds=0)
     emit_events(1)
-    sequence(db, settings, ls)
+    sequence(db, ls)
     noise = emit_events(1200, topic="sensing.device.status_changed")
-    sequence(db, settings, ls)  # nothing to notarize, but the floor must not lag behind
+    sequence(db, ls)  # nothing to notarize, but the floor must not lag behind
     with db() as session:
         assert store.require_ledger(session).scan_floor == noise[-1]

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.directory.models import Organization
 from cityhub.ledger.audit import run_audit
-from cityhub.ledger.config import LedgerSettings
 from cityhub.ledger.sequencer import sequence
 from cityhub.ledger.service import sign_head
 from cityhub.ledger.verify import verify_document
@@ -43,7 +42,7 @@ def test_a_published_version_edited_outside_the_platform_is_reported(
     org: Callable[..., Organization],
     db: sessionmaker[Session],
     settings: Settings,
-    ledger_settings: LedgerSettings,
+    ledger_settings: Settings,
 ) -> None:
     org("LYSTHJ", "临沂市生态环境局")
     officer = auth(Role.data_officer, org_code="LYSTHJ")
@@ -55,8 +54,8 @@ def test_a_published_version_edited_outside_the_platform_is_reported(
         f"/api/v1/resources/{code}/approve", json={"comment": "同意"}, headers=admin
     )
     assert approved.is_success, approved.text
-    sequence(db, settings, ledger_settings)
-    sign_head(db, settings, ledger_settings, None)
+    sequence(db, ledger_settings)
+    sign_head(db, ledger_settings, None)
 
     found = ledger_client.get("/api/v1/ledger/entries", params={"resource": code}).json()
     [entry] = [e for e in found["items"] if e["topic"] == "catalog.resource.published"]

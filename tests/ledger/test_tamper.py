@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.events import EventBus
 from cityhub.ledger import audit, receipt_for_event, store
 from cityhub.ledger.audit import AuditContext, Outcome, register_digest_source, run_audit
-from cityhub.ledger.config import LedgerSettings
-from cityhub.ledger.merkle import row_of
+from cityhub.ledger.merkle import tile_of
 from cityhub.ledger.sequencer import sequence
 from cityhub.ledger.service import sign_head
 from cityhub.ledger.verify import VerificationError, verify_document
@@ -25,12 +24,12 @@ from .conftest import Emitter
 
 @pytest.fixture
 def signed_log(
-    db: sessionmaker[Session], settings: Settings, ledger_settings: LedgerSettings,
+    db: sessionmaker[Session], settings: Settings, ledger_settings: Settings,
     emit_events: Emitter,
 ) -> list[int]:  # fmt: skip
     ids = emit_events(9)
-    sequence(db, settings, ledger_settings)
-    sign_head(db, settings, ledger_settings, None)
+    sequence(db, ledger_settings)
+    sign_head(db, ledger_settings, None)
     run = run_audit(db)
     assert run.ok, run.findings
     return ids
@@ -43,14 +42,15 @@ def _sql(db: sessionmaker[Session], statement: str, **params: Any) -> None:
 
 def _set_node(db: sessionmaker[Session], level: int, index: int, value: bytes) -> None:
     """Overwrite one stored node in place, as someone with database access could."""
-    row, offset = row_of((level, index))
+    (lvl, tile), offset = tile_of((level, index))
+    where = "WHERE level = :v AND idx = :t"
     with db() as session, session.begin():
         blob = session.execute(
-            text("SELECT hashes FROM ledger_entries WHERE idx = :i"), {"i": row}
+            text(f"SELECT hashes FROM ledger_tiles {where}"), {"v": lvl, "t": tile}
         ).scalar_one()
         blob = bytes(blob[:offset]) + value + bytes(blob[offset + 32 :])
-        session.execute(text("UPDATE ledger_entries SET hashes = :b WHERE idx = :i"),
-                        {"b": blob, "i": row})  # fmt: skip
+        session.execute(text(f"UPDATE ledger_tiles SET hashes = :b {where}"),
+                        {"b": blob, "v": lvl, "t": tile})  # fmt: skip
 
 
 def _findings(db: sessionmaker[Session], bus: EventBus | None = None) -> list[dict[str, str]]:
@@ -110,7 +110,9 @@ def test_an_edited_inner_node_and_a_deleted_leaf_are_reported(
     db: sessionmaker[Session], signed_log: list[int]
 ) -> None:
     _set_node(db, 2, 0, b"\x00" * 32)
-    _sql(db, "UPDATE ledger_entries SET hashes = :h WHERE idx = 8", h=b"")
+    with db() as session:  # cut the last leaf hash (entry 8) off its tile
+        blob = session.execute(text("SELECT hashes FROM ledger_tiles WHERE level = 0")).scalar_one()
+    _sql(db, "UPDATE ledger_tiles SET hashes = :h WHERE level = 0", h=bytes(blob[: 8 * 32]))
     findings = _findings(db)
     problems = {(f["auditor"], f["target"], f["problem"]) for f in findings}
     assert ("ledger.nodes", "node 3/0", "differs from its children") in problems
@@ -120,7 +122,7 @@ def test_an_edited_inner_node_and_a_deleted_leaf_are_reported(
         for f in findings
     )
     assert ("ledger.entries", "entry 8", "the entry does not hash to its leaf") in problems
-    assert ("ledger.nodes", "row 8", "missing or cut short") in problems
+    assert ("ledger.nodes", "tile 0/0", "missing or cut short") in problems
     with (
         db() as session,
         pytest.raises(store.DamagedLedger, match=r"lacks stored tree nodes \[\(0, 8\)\]"),
@@ -162,14 +164,14 @@ def test_a_failed_scheduled_audit_raises_the_alarm_event(
 
 
 def test_registered_digest_sources_catch_rows_changed_outside_the_platform(
-    db: sessionmaker[Session], settings: Settings, ledger_settings: LedgerSettings,
+    db: sessionmaker[Session], settings: Settings, ledger_settings: Settings,
     emit_events: Emitter,
 ) -> None:  # fmt: skip
     """How a later package plugs in: what its notarized row holds today."""
     today = {"S1": "sm3:" + "11" * 32, "S2": "sm3:" + "22" * 32}
     for ref in ("S1", "S2"):
         emit_events(1, topic="library.snapshot.taken", snapshot_id=ref, content_digest=today[ref])
-    sequence(db, settings, ledger_settings)
+    sequence(db, ledger_settings)
 
     def snapshot_today(_ctx: AuditContext, data: dict[str, Any]) -> dict[str, Any] | None:
         digest = today.get(data["snapshot_id"])

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.app import create_app
 from cityhub.cli import main
 from cityhub.ledger import store
-from cityhub.ledger.config import LedgerSettings
 from cityhub.ledger.models import LedgerEntry
 from cityhub.ledger.service import sign_head
 from cityhub.security.models import Role
@@ -32,9 +31,8 @@ Auth = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
-def live_server(settings: Settings, ledger_settings: LedgerSettings) -> Iterator[str]:
-    app = create_app(settings)
-    app.state.ledger_settings = ledger_settings
+def live_server(ledger_settings: Settings) -> Iterator[str]:
+    app = create_app(ledger_settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -73,7 +71,7 @@ def test_witness_cosigns_consistent_heads_and_refuses_a_rewritten_history(
     emit_events: Emitter,
     db: sessionmaker[Session],
     settings: Settings,
-    ledger_settings: LedgerSettings,
+    ledger_settings: Settings,
 ) -> None:
     key, public = _keygen(tmp_path, "lyga")
     dept = auth(Role.dept_admin, org_code="LYGA")
@@ -119,8 +117,8 @@ def test_witness_cosigns_consistent_heads_and_refuses_a_rewritten_history(
     emit_events(1)
     from cityhub.ledger.sequencer import sequence
 
-    sequence(db, settings, ledger_settings)
-    forged = sign_head(db, settings, ledger_settings, None)
+    sequence(db, ledger_settings)
+    forged = sign_head(db, ledger_settings, None)
     assert forged["size"] > second["size"]
     code, output = _witness(live_server, key)
     assert code == 1

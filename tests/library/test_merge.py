@@ -143,3 +143,24 @@ def test_only_the_provider_merges_and_the_resource_must_exist(
             frame=frame,
             mode="incremental",
         )
+
+
+def test_keyless_changes_reach_the_change_feed(
+    publish: Callable[..., str], merge: Merge, db: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import select, text
+
+    from cityhub.exchange import changes  # registers the change log's merge listener
+    from cityhub.exchange.models import ChangeRecord
+    from cityhub.library import golden
+
+    publish(CODE, "LYJT", ITEMS)
+    merge(CODE, "LYJT", [{"bh": "A1", "mc": "甲"}, {"bh": "A2", "mc": "乙"}])
+    with db() as session:
+        layout = target.target_of(session, CODE).layout
+        stored = session.execute(text(f'SELECT "{golden.KEY}" FROM "{layout.name}"')).scalars()
+        recorded = session.scalars(
+            select(ChangeRecord.key).where(ChangeRecord.resource_code == CODE)
+        ).all()
+        assert changes.last_seq(session, CODE) == 2
+    assert sorted(recorded) == sorted(stored)

@@ -146,3 +146,43 @@ def test_lineage_needs_rights_and_is_masked_for_overseers(
     assert by_code.json()["key"] == ZHANG
     missing = client.get("/api/v1/library/population/110101199003070011/lineage", headers=auditor)
     assert missing.status_code in (403, 404)
+
+
+def test_lineage_is_stored_once_per_row_and_read_back_per_field(
+    merge: Merge, db: sessionmaker[Session], published: None
+) -> None:
+    import polars as pl
+    from sqlalchemy import text
+
+    from cityhub.library import golden
+
+    ga = merge(POP, "LYGA", [{"gmsfhm": ZHANG, "xm": "张三", "xb": "1", "hjqh": "371302"}])
+    mz = merge(MZ, "LYMZ", [{"gmsfhm": ZHANG, "hyzk": "20"}])
+    layout = POPULATION.layout
+    with db() as session:
+        conn = session.connection()
+        raw = conn.execute(
+            text(f'SELECT _src, _src_xm, _src_xb, _src_hyzk, _src_lxdh FROM "{layout.name}"')
+        ).one()
+        # the first load's merge once per row; a field set later carries its own
+        assert tuple(raw) == (ga.merge_id, None, None, mz.merge_id, None)
+        row = golden.fetch(conn, layout, pl.Series([ZHANG])).row(0, named=True)
+    assert (row["_src_xm"], row["_src_xb"]) == (ga.merge_id, ga.merge_id)
+    assert (row["_src_hyzk"], row["_src_lxdh"]) == (mz.merge_id, None)
+
+
+def test_updates_and_a_withdrawal_in_one_chunk_keep_the_other_fields(
+    merge: Merge, db: sessionmaker[Session], published: None
+) -> None:
+    import polars as pl
+
+    from cityhub.library import golden
+
+    merge(POP, "LYGA", [{"gmsfhm": ZHANG, "xm": "张三"}, {"gmsfhm": LI, "xm": "李四"}])
+    merge(RS, "LYRS", [{"gmsfhm": ZHANG, "sbzt": "参保"}, {"gmsfhm": LI, "sbzt": "参保"}])
+    both = merge(RS, "LYRS", [{"gmsfhm": ZHANG, "sbzt": "退保"}], deleted=[LI])
+    assert (both.updated, both.deleted) == (2, 0)
+    with db() as session:
+        rows = golden.fetch(session.connection(), POPULATION.layout, pl.Series([ZHANG, LI]))
+    found = {r["gmsfhm"]: (r["xm"], r["sbzt"]) for r in rows.iter_rows(named=True)}
+    assert found == {ZHANG: ("张三", "退保"), LI: ("李四", None)}

@@ -19,7 +19,8 @@ from cityhub.core.db import transaction
 from cityhub.core.events import OutboxEvent
 from cityhub.security.models import Role
 from cityhub.sensing import alarms, webhooks
-from cityhub.sensing.models import WebhookDelivery
+from cityhub.sensing.models import Webhook, WebhookDelivery
+from cityhub.settings import Settings
 
 from .helpers import now_ms, problem, register, send
 
@@ -225,6 +226,7 @@ def test_signed_webhooks_are_retried_with_backoff(
     client: TestClient,
     operator: dict[str, str],
     db: sessionmaker[Session],
+    settings: Settings,
     receiver: tuple[str, type[_Receiver]],
 ) -> None:
     url, handler = receiver
@@ -233,6 +235,10 @@ def test_signed_webhooks_are_retried_with_backoff(
     ).json()
     secret = created["secret"]
     assert "secret" not in client.get("/api/v1/alarm-webhooks", headers=operator).json()[0]
+    with db() as session:  # kept SM4-encrypted, never in clear
+        stored = session.scalars(select(Webhook.secret)).one()
+    assert stored.startswith("sm4:1:") and secret not in stored
+    assert webhooks.unseal(settings, stored) == secret
     _rule(
         client,
         operator,
@@ -246,7 +252,9 @@ def test_signed_webhooks_are_retried_with_backoff(
     send(client, token, {"values": {"voltage_v": 185}})
 
     now = datetime.now(UTC)
-    assert webhooks.deliver_due(db, max_attempts=5, now=now) == 0  # the receiver fails once
+    assert (
+        webhooks.deliver_due(db, settings, max_attempts=5, now=now) == 0
+    )  # the receiver fails once
     with db() as session:
         row = session.scalars(select(WebhookDelivery)).one()
         assert (row.status, row.attempts, row.last_status) == ("pending", 1, 500)
@@ -256,8 +264,8 @@ def test_signed_webhooks_are_retried_with_backoff(
             else row.next_attempt_at
         )
     assert due - now == webhooks.backoff(1) == timedelta(seconds=5)
-    assert webhooks.deliver_due(db, max_attempts=5, now=now) == 0  # not yet due
-    assert webhooks.deliver_due(db, max_attempts=5, now=due) == 1
+    assert webhooks.deliver_due(db, settings, max_attempts=5, now=now) == 0  # not yet due
+    assert webhooks.deliver_due(db, settings, max_attempts=5, now=due) == 1
     (first_headers, first_body), (headers, body) = handler.seen
     assert (
         first_body == body and first_headers["X-CityHub-Delivery"] == headers["X-CityHub-Delivery"]
@@ -279,7 +287,7 @@ def test_signed_webhooks_are_retried_with_backoff(
 
 
 def test_webhook_gives_up_after_the_last_attempt(
-    client: TestClient, operator: dict[str, str], db: sessionmaker[Session]
+    client: TestClient, operator: dict[str, str], db: sessionmaker[Session], settings: Settings
 ) -> None:
     client.post("/api/v1/alarm-webhooks", json={"url": "http://127.0.0.1:9/none"}, headers=operator)
     _rule(
@@ -295,7 +303,7 @@ def test_webhook_gives_up_after_the_last_attempt(
     send(client, token, {"values": {"voltage_v": 150}})
     moment = datetime.now(UTC)
     for _ in range(2):
-        webhooks.deliver_due(db, max_attempts=2, now=moment)
+        webhooks.deliver_due(db, settings, max_attempts=2, now=moment)
         moment += timedelta(hours=2)
     with db() as session:
         row = session.scalars(select(WebhookDelivery)).one()

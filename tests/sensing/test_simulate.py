@@ -102,9 +102,10 @@ def test_live_steps_ingest_in_process_and_raise_alarms(
     now = simulate.now_ms()
     chosen = [d for d in city if d.code in ("AQ-371302-01", "EM-371302-01", "CAM-371302-01")]
     sim = simulate.Simulator(settings, db, chosen)
-    # Six hours of reports, in 5-minute steps as the running demo sends them.
-    sim._last = now - 6 * HOUR
-    sent = sum(sim.step(now - 6 * HOUR + k * 300_000) for k in range(1, 73))
+    # 7.5 hours of reports, in 5-minute steps as the running demo sends them: longer than
+    # the glitching sensor's 7-hour period, so its minute is in, whatever the time of day.
+    sim._last = now - 15 * HOUR // 2
+    sent = sum(sim.step(now - 15 * HOUR // 2 + k * 300_000) for k in range(1, 91))
     assert sent > 6 * 60 * 2
     with db() as session:
         stored = session.scalar(select(func.count()).select_from(TelemetryPoint)) or 0

@@ -4,6 +4,7 @@ per profile, and PostgreSQL's time partitions."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction
 from cityhub.core.events import OutboxEvent
-from cityhub.sensing import partitions, rollups
+from cityhub.core.scheduler import scheduler_of
+from cityhub.sensing import partitions, rollups, runtime
 from cityhub.sensing.maintenance import apply_retention, ensure_partitions, run_once
 from cityhub.sensing.models import DirtyMinute, Rollup1h, Rollup1m, TelemetryPoint
 from cityhub.settings import Settings
@@ -254,7 +256,11 @@ def test_postgresql_partitions_by_time(settings: Settings, db: sessionmaker[Sess
                 )
             ).all()
         )
-    assert kinds == {"telemetry_points": "r", "telemetry_rollup_1m": "r"}
+    assert kinds == {
+        "telemetry_points": "r",
+        "telemetry_rollup_1m": "r",
+        "telemetry_rollup_1h": "r",
+    }
     ensure_partitions(engine, settings)
     names = partitions.existing(engine, partitions.RAW)
     today = datetime.now(UTC)
@@ -273,3 +279,25 @@ def test_postgresql_partitions_by_time(settings: Settings, db: sessionmaker[Sess
         )
         count = session.scalar(select(func.count()).select_from(TelemetryPoint))
     assert not any("_p2" in name for name in visible) and count == 0
+
+
+def test_upkeep_runs_as_scheduler_jobs(
+    client: TestClient, operator: dict[str, str], settings: Settings, db: sessionmaker[Session]
+) -> None:
+    """The server's upkeep is jobs of its scheduler, not a thread of its own; each job works."""
+    scheduler = scheduler_of(client.app)
+    names = {"sensing.rollups", "sensing.status", "sensing.webhooks", "sensing.retention"}
+    assert all(scheduler.has_job(name) for name in names)
+    assert not any(t.name == "sensing-upkeep" for t in threading.enumerate())
+    token = register(client, operator, "AQ-JOB")
+    send(client, token, {"values": {"pm25": 40.0}})
+    found = {job.name: job for job in runtime.jobs(settings, db)}
+    assert set(found) == names and found["sensing.retention"].interval >= 600
+    assert found["sensing.rollups"].func() == 1  # the one dirty device-minute
+    assert found["sensing.status"].func() == (0, 0)
+    assert found["sensing.webhooks"].func() == 0
+    assert set(found["sensing.retention"].func()) == {"raw", "rollup_1m", "rollup_1h"}  # type: ignore[arg-type]
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Rollup1h)) == 1
+    settings.sensing_maintenance_seconds = 0
+    assert runtime.jobs(settings, db) == []

@@ -22,6 +22,7 @@ from cityhub.demo.catalog import build_catalog
 from cityhub.demo.departments import ALL_ORGS, CITY_CODE, OPERATOR, USERS, OrgSpec, UserSpec
 from cityhub.directory.models import Organization, OrgKind, Region
 from cityhub.errors import ConfigError, ValidationFailed
+from cityhub.indicators import demo as indicators_demo
 from cityhub.ledger import demo as ledger_demo
 from cityhub.library import demo as library_demo
 from cityhub.security import audit, service
@@ -257,6 +258,7 @@ def build_demo(settings: Settings, *, seed: int, population: int) -> DemoSummary
                 )
         library_demo.build(settings, engine, seed=seed, population=population)  # base libraries
         gateway_demo.build(settings, engine, seed=seed)  # applications, requests, empty tables
+        indicators_demo.build(settings, engine)  # cockpit figures, 30 days of trends
         with transaction(session_factory(engine)) as session:  # counted once all is built
             by_kind, regions, users = _counts(session)
     finally:

@@ -33,6 +33,7 @@ from cityhub.exchange.merging import (
     to_columns,
 )
 from cityhub.exchange.models import QuarantineRow
+from cityhub.exchange.prefetch import prefetch
 from cityhub.exchange.prepare import Prepared
 from cityhub.exchange.vocab import Mode, QuarantineStatus
 
@@ -106,8 +107,13 @@ def duplicate_hashes(prep: Prepared, ctx: Context) -> pl.Series:
         parts.append(_key_hash(typed, keys).filter(typed.select(_all_keys(keys)).to_series()))
     if not parts:
         return pl.Series(_HASH, [], dtype=pl.UInt64)
-    hashes = pl.concat(parts)
-    return hashes.filter(hashes.is_duplicated()).unique()
+    # sorted, a repeat sits next to its twin: no hash table of every row (11 M rows:
+    # 88 MB of hashes, where `is_duplicated` would build several times that)
+    hashes = pl.concat(parts, rechunk=True).sort()
+    del parts
+    rest, prev = hashes.slice(1), hashes.slice(0, max(hashes.len() - 1, 0))
+    repeated = rest.filter(rest == prev)
+    return repeated.unique().alias(_HASH)
 
 
 def _all_keys(keys: tuple[str, ...]) -> pl.Expr:
@@ -154,9 +160,17 @@ class Applier:
 
     # -- one chunk --------------------------------------------------------------------------
 
-    def run(self) -> Totals:
+    def _checked(self) -> Iterator[tuple[pl.DataFrame, Checked]]:
         for chunk in _source_chunks(self.prep, self.ctx):
-            self.chunk(chunk)
+            yield chunk, self._check(chunk)
+
+    def _check(self, chunk: pl.DataFrame) -> Checked:
+        return checks.check_chunk(chunk, self.prep.target, city=self.ctx.city, zone=self.ctx.zone)
+
+    def run(self) -> Totals:
+        # the next chunk is read and checked while this one is merged (no database there)
+        for chunk, checked in prefetch(self._checked()):
+            self.chunk(chunk, checked)
             if self.progress is not None:
                 self.progress(chunk.height)
         self._release_held()
@@ -172,10 +186,8 @@ class Applier:
         self.state.last_completed_at = self.now
         return self.totals
 
-    def chunk(self, chunk: pl.DataFrame) -> None:
-        checked = checks.check_chunk(
-            chunk, self.prep.target, city=self.ctx.city, zone=self.ctx.zone
-        )
+    def chunk(self, chunk: pl.DataFrame, checked: Checked | None = None) -> None:
+        checked = checked if checked is not None else self._check(chunk)
         self.totals.rows_in += checked.rows
         self.totals.add_stats(checked.stats)
         upserts, deletes = self._valid_keys(chunk, checked.upserts, checked.deletes)

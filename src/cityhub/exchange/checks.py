@@ -89,8 +89,8 @@ def _valid(check: str, value: pl.Expr) -> pl.Expr | None:
             return id_number.is_valid_expr(value)
         case "credit_code":
             return credit_code.is_valid_expr(value)
-        case "phone":
-            return phone.is_valid_expr(value)
+        case "phone":  # the value is normalized already (`std.mobile`)
+            return value.str.contains(_MOBILE)
         case "region":
             return regions.is_valid_expr(value)
         case "industry":
@@ -170,18 +170,72 @@ def _needs(chunk: pl.DataFrame, columns: list[str], pattern: str) -> set[str]:
     return {c for c, hit in zip(columns, found.row(0), strict=True) if hit}
 
 
+def _dirty(chunk: pl.DataFrame, columns: list[str]) -> set[str]:
+    """The columns `std.text` could change: some value is not ASCII (full-width forms,
+    other blanks), empty, or starts or ends with a control or blank character. Cheaper
+    than a regular expression, and never says clean where trimming would change a value."""
+    if not columns:
+        return set()
+    probes = []
+    for c in columns:
+        col = pl.col(c)
+        edge = (col < "!") | (col.str.tail(1) < "!")  # "" < "!" too
+        probes.append((edge | (col.str.len_bytes() != col.str.len_chars())).any().alias(c))
+    found = chunk.select(probes)
+    return {c for c, hit in zip(columns, found.row(0), strict=True) if hit}
+
+
+_MOBILE = f"^{phone._SEGMENTS}$"  # a normalized mobile number, as `std.mobile` leaves it
+
+
+def _fast_typed(item: ItemInfo, raw: pl.Expr, rule: ItemRule) -> pl.Expr | None:
+    """A cheap expression equal to `_typed` wherever it is not null (the well-formed
+    values, nearly all of them); the rows it leaves null are typed again the slow way."""
+    if item.kind is ds.ColumnKind.date:
+        return raw.str.to_date("%Y-%m-%d", strict=False)
+    if item.kind is not ds.ColumnKind.string and item.kind is not ds.ColumnKind.text:
+        return None
+    if rule.check == "phone":
+        return pl.when(raw.str.contains(_MOBILE)).then(raw)
+    if rule.check == "region":
+        return pl.when(raw.str.contains(r"^\d{6}$")).then(raw)
+    return None
+
+
+def _patch(out: pl.DataFrame, slow: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Type the rows the fast expressions left null with the full standardization."""
+    flags = [f"__f_{code}" for code in slow]
+    hits = out.select([pl.col(f).any() for f in flags]).row(0) if flags else ()
+    patched = []
+    for (code, expr), flag, hit in zip(slow.items(), flags, hits, strict=True):
+        if not hit:
+            continue
+        where = out.get_column(flag).arg_true()
+        needed = out.select(f"__t_{code}", flag).filter(pl.col(flag))
+        values = needed.select(expr.alias("v")).to_series()
+        column = out.get_column(f"__v_{code}").clone()
+        patched.append(column.scatter(where, values.cast(column.dtype)))
+    return out.with_columns(patched).drop(flags) if patched else out.drop(flags)
+
+
 def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) -> Checked:
     """Standardize, type and check one chunk; split it into upserts, deletes and rejects."""
     items = target.items
     delivered = [i for i in items if i.code in chunk.columns]
     codes = [i.code for i in delivered]
-    # full-width folding and 15-digit upgrades only where the chunk has any
-    wide = _needs(chunk, [i.code for i in delivered if i.kind is not ds.ColumnKind.text],
-                  std.FULL_WIDTH)  # fmt: skip
+    # trimming and full-width folding only for the columns that have anything to change
+    dirty = _dirty(chunk, codes)
     ids = [c for c in codes if target.rule(c).check == "id_number"]
     short_ids = _needs(chunk, ids, r"^\s*\d{15}\s*$")
     frame = chunk.lazy().with_columns(
-        [std.text(c, keep_width=c not in wide).alias(f"__t_{c}") for c in codes]
+        [
+            (
+                std.text(i.code, keep_width=i.kind is ds.ColumnKind.text)
+                if i.code in dirty
+                else pl.col(i.code)
+            ).alias(f"__t_{i.code}")
+            for i in delivered
+        ]
     )
     raw_of = {c: pl.col(f"__t_{c}") for c in codes}
     # addresses fill their region item where it was left empty
@@ -194,15 +248,23 @@ def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) ->
                 pl.coalesce([region_raw, found]).alias(f"__t_{rule.region_item}")
             )
             raw_of[rule.region_item] = pl.col(f"__t_{rule.region_item}")
-    frame = frame.with_columns(
-        [
-            _typed(i, raw_of[i.code], target.rule(i.code), zone, city, i.code in short_ids).alias(
-                f"__v_{i.code}"
-            )
-            for i in items
-            if i.code in raw_of
+    typed: list[pl.Expr] = []
+    slow: dict[str, pl.Expr] = {}
+    for item in items:
+        if item.code not in raw_of:
+            continue
+        raw, rule = raw_of[item.code], target.rule(item.code)
+        full = _typed(item, raw, rule, zone, city, item.code in short_ids)
+        fast = _fast_typed(item, raw, rule)
+        if fast is None:
+            typed.append(full.alias(f"__v_{item.code}"))
+            continue
+        slow[item.code] = full
+        typed += [
+            fast.alias(f"__v_{item.code}"),
+            (raw.is_not_null() & fast.is_null()).alias(f"__f_{item.code}"),
         ]
-    )
+    frame = _patch(frame.with_columns(typed).collect(), slow).lazy()
     value_of = {code: pl.col(f"__v_{code}") for code in raw_of}
     is_delete = pl.lit(False)
     failures: list[tuple[str, pl.Expr, pl.Expr]] = []

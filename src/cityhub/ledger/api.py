@@ -11,7 +11,6 @@ from cityhub.core.deps import SessionDep, SettingsDep
 from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from cityhub.ledger import heads, receipts, service, store
 from cityhub.ledger.audit import run_audit
-from cityhub.ledger.config import LedgerSettings, load_ledger_settings
 from cityhub.ledger.schemas import (
     AuditRunPublic,
     ConsistencyProof,
@@ -36,16 +35,6 @@ router = APIRouter(prefix="/ledger", tags=["ledger"])
 Operator = Annotated[User, Depends(require_roles(Role.platform_admin, Role.operator))]
 Auditing = Annotated[User, Depends(require_roles(Role.platform_admin, Role.operator, Role.auditor))]
 Size = Annotated[int | None, Query(ge=1, description="Tree size; default: the latest head's.")]
-
-
-def ledger_settings(request: Request) -> LedgerSettings:
-    found: LedgerSettings | None = getattr(request.app.state, "ledger_settings", None)
-    if found is None:
-        found = request.app.state.ledger_settings = load_ledger_settings()
-    return found
-
-
-LedgerSettingsDep = Annotated[LedgerSettings, Depends(ledger_settings)]
 
 
 @router.get("", response_model=LedgerSummary, summary="Size, latest head, witnesses, audit")
@@ -98,12 +87,10 @@ def get_head(size: int, db: SessionDep) -> dict[str, Any]:
 
 
 @router.post("/heads", response_model=HeadPublic, status_code=201, summary="Sign a head now")
-def sign_head(
-    request: Request, settings: SettingsDep, ls: LedgerSettingsDep, _op: Operator
-) -> dict[str, Any]:
+def sign_head(request: Request, settings: SettingsDep, _op: Operator) -> dict[str, Any]:
     factory = request.app.state.sessions
-    sequence(factory, settings, ls)
-    return service.sign_head(factory, settings, ls, request.app.state.bus)
+    sequence(factory, settings)
+    return service.sign_head(factory, settings, request.app.state.bus)
 
 
 @router.post(
@@ -173,10 +160,8 @@ def register_witness(data: WitnessCreate, db: SessionDep, user: CurrentUser) -> 
 
 
 @router.post("/sequence", response_model=SequencePublic, summary="Sequence pending events")
-def sequence_now(
-    request: Request, settings: SettingsDep, ls: LedgerSettingsDep, _op: Operator
-) -> dict[str, Any]:
-    result = sequence(request.app.state.sessions, settings, ls)
+def sequence_now(request: Request, settings: SettingsDep, _op: Operator) -> dict[str, Any]:
+    result = sequence(request.app.state.sessions, settings)
     return {"appended": result.appended, "size": result.size, "first_index": result.first_index}
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.db import utcnow
 from cityhub.core.events import Event, OutboxEvent, attach, emit
 from cityhub.ledger import store
-from cityhub.ledger.merkle import MissingNode
+from cityhub.ledger.merkle import TILE_BITS, TILE_WIDTH, BulkHasher, MissingNode, pick
 from cityhub.ledger.models import (
     Ledger,
     LedgerAuditRun,
@@ -36,6 +36,7 @@ from cityhub.ledger.verify import TreeHasher, VerificationError, head_message, v
 
 log = logging.getLogger("cityhub.ledger.audit")
 _CHUNK = 5000
+_TILES_PER_READ = 64
 MAX_FINDINGS = 1000
 
 
@@ -102,19 +103,19 @@ def _entries(session: Session, ledger: Ledger) -> Iterator[list[LedgerEntry]]:
         after = rows[-1].idx
 
 
-def _rows(session: Session, ledger: Ledger, start: int, end: int) -> dict[int, bytes]:
-    rows = session.execute(
-        select(LedgerEntry.idx, LedgerEntry.hashes).where(
-            LedgerEntry.ledger_id == ledger.id, LedgerEntry.idx >= start, LedgerEntry.idx < end
-        )
+def _leaves(session: Session, ledger: Ledger, first: int, last: int) -> dict[int, bytes]:
+    """Stored leaf hashes of entries first..last, from their level-0 tiles."""
+    tiles = store.read_tiles(
+        session, ledger.id, [(0, t) for t in range(first >> TILE_BITS, (last >> TILE_BITS) + 1)]
     )
-    return {idx: bytes(blob) for idx, blob in rows}
+    keys = [(0, i) for i in range(first, last + 1)]
+    return {index: h for (_, index), h in pick(tiles, keys).items()}
 
 
 def audit_entries(session: Session, ledger: Ledger, outcome: Outcome) -> None:
     """Each entry hashes to its stored leaf, indexes run 0..size-1, and each entry is
     what its outbox event says (catches an entry rewritten with its whole tree)."""
-    hasher = TreeHasher(ledger.hash_alg)
+    bulk = BulkHasher(TreeHasher(ledger.hash_alg))
     expected = 0
     for chunk in _entries(session, ledger):
         event_ids = [e.event_id for e in chunk if e.event_id is not None]
@@ -122,13 +123,15 @@ def audit_entries(session: Session, ledger: Ledger, outcome: Outcome) -> None:
             row.id: row
             for row in session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
         }
-        for entry in chunk:
+        stored = _leaves(session, ledger, chunk[0].idx, chunk[-1].idx)
+        computed = bulk.leaves([e.body.encode() for e in chunk])
+        for entry, leaf in zip(chunk, computed, strict=True):
             target = f"entry {entry.idx}"
             if entry.idx != expected:
                 outcome.add("ledger.entries", target, f"expected entry {expected} here")
             expected = entry.idx + 1
             outcome.checked += 1
-            if bytes(entry.hashes[:32]) != hasher.leaf(entry.body.encode()):
+            if stored.get(entry.idx) != leaf:
                 outcome.add("ledger.entries", target, "the entry does not hash to its leaf")
             if entry.event_id is None:
                 continue
@@ -145,35 +148,38 @@ def audit_entries(session: Session, ledger: Ledger, outcome: Outcome) -> None:
 
 
 def audit_nodes(session: Session, ledger: Ledger, outcome: Outcome) -> None:
-    """Every stored inner node equals the hash of its two stored children.
-
-    One pass over the rows in order, keeping the stored roots of the complete subtrees
-    to the left (O(log n) memory), as the append built them.
-    """
-    hasher = TreeHasher(ledger.hash_alg)
-    stack: list[bytes | None] = []  # stored left subtrees awaiting their right sibling
-    for start in range(0, ledger.size, _CHUNK):
-        end = min(ledger.size, start + _CHUNK)
-        rows = _rows(session, ledger, start, end)
-        for index in range(start, end):
-            closes = ((index + 1) & -(index + 1)).bit_length() - 1  # levels this leaf closed
-            blob = rows.get(index)
-            outcome.checked += 1
-            if blob is None or len(blob) != 32 * (closes + 1):
-                outcome.add("ledger.nodes", f"row {index}", "missing or cut short")
-                del stack[len(stack) - closes :]
-                stack.append(None)
-                continue
-            for level in range(1, closes + 1):
-                left = stack.pop()
-                right, stored = (
-                    blob[32 * (level - 1) : 32 * level],
-                    blob[32 * level : 32 * level + 32],
-                )
-                if left is not None and stored != hasher.node(left, right):
-                    j = ((index + 1) >> level) - 1
-                    outcome.add("ledger.nodes", f"node {level}/{j}", "differs from its children")
-            stack.append(blob[-32:])
+    """Every tile has the length the size calls for, and every stored inner node equals
+    the hash of its two stored children: level by level, a few tiles at a time."""
+    bulk = BulkHasher(TreeHasher(ledger.hash_alg))
+    full = TILE_WIDTH * 32
+    for level in range(ledger.size.bit_length()):
+        count = ledger.size >> level
+        n_tiles = (count + TILE_WIDTH - 1) >> TILE_BITS
+        for first in range(0, n_tiles, _TILES_PER_READ):
+            last = min(n_tiles, first + _TILES_PER_READ)
+            keys = [(level, t) for t in range(first, last)]
+            if level:
+                keys += [(level - 1, t) for t in range(2 * first, 2 * last)]
+            tiles = store.read_tiles(session, ledger.id, keys)
+            for t in range(first, last):
+                outcome.checked += 1
+                blob = tiles.get((level, t))
+                want = min(TILE_WIDTH, count - (t << TILE_BITS))
+                if blob is None or len(blob) != want * 32:
+                    outcome.add("ledger.nodes", f"tile {level}/{t}", "missing or cut short")
+                    continue
+                if not level:
+                    continue
+                left_tile = tiles.get((level - 1, 2 * t), b"")
+                below = left_tile + tiles.get((level - 1, 2 * t + 1), b"")
+                below = below if len(left_tile) == full else left_tile
+                n = min(want, len(below) // 64)  # children cut short were reported below
+                pairs = [below[64 * k : 64 * k + 64] for k in range(n)]
+                again = bulk.nodes([p[:32] for p in pairs], [p[32:] for p in pairs])
+                for k, node in enumerate(again):
+                    if node != blob[32 * k : 32 * k + 32]:
+                        target = f"node {level}/{(t << TILE_BITS) + k}"
+                        outcome.add("ledger.nodes", target, "differs from its children")
 
 
 def audit_heads(session: Session, ledger: Ledger, outcome: Outcome) -> None:

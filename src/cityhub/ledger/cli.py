@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.console import console_settings, one_line_errors, prepare
 from cityhub.errors import BadRequest, ConfigError
 from cityhub.ledger import service
-from cityhub.ledger.config import LedgerSettings, load_ledger_settings
 from cityhub.settings import Settings
 
 
@@ -30,10 +29,6 @@ def _factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-def _settings() -> tuple[Settings, LedgerSettings]:
-    return console_settings(), load_ledger_settings()
-
-
 @click.group()
 def ledger() -> None:
     """The verifiable ledger (可信存证): Merkle log, signed heads, proofs, witnesses."""
@@ -46,9 +41,9 @@ def sequence_cmd(full: bool) -> None:
     """Turn notarized events not yet in the log into entries."""
     from cityhub.ledger.sequencer import sequence
 
-    settings, ls = _settings()
+    settings = console_settings()
     with _factory(settings) as factory:
-        result = sequence(factory, settings, ls, full=full)
+        result = sequence(factory, settings, full=full)
     click.echo(f"ledger: {result.appended} entries appended; size {result.size}")
 
 
@@ -58,10 +53,10 @@ def sign_cmd() -> None:
     """Sequence pending events, then sign a tree head now."""
     from cityhub.ledger.sequencer import sequence
 
-    settings, ls = _settings()
+    settings = console_settings()
     with _factory(settings) as factory:
-        sequence(factory, settings, ls)
-        head = service.sign_head(factory, settings, ls, None)
+        sequence(factory, settings)
+        head = service.sign_head(factory, settings, None)
     click.echo(f"ledger: signed head size {head['size']} root {head['root']} key {head['key_id']}")
 
 
@@ -69,7 +64,7 @@ def sign_cmd() -> None:
 @one_line_errors
 def status_cmd() -> None:
     """Size, latest head, witnesses and the last audit."""
-    settings, _ = _settings()
+    settings = console_settings()
     with _factory(settings) as factory, factory() as session:
         data = service.summary(session)
     click.echo(f"ledger {data['ledger']} ({data['hash_alg'] or '-'}): {data['size']} entries")
@@ -93,7 +88,7 @@ def export_cmd(
     """Write a bundle for offline verification (all entries, or chosen ones with proofs)."""
     from cityhub.ledger.bundle import export_bundle
 
-    settings, _ = _settings()
+    settings = console_settings()
     with _factory(settings) as factory, factory() as session:
         bundle = export_bundle(
             session,
@@ -137,7 +132,7 @@ def audit_cmd() -> None:
     """Recompute entries, tree nodes, heads and notarized digests; report differences."""
     from cityhub.ledger.audit import run_audit
 
-    settings, _ = _settings()
+    settings = console_settings()
     with _factory(settings) as factory:
         run = run_audit(factory, trigger="cli", data_dir=settings.data_dir)
     findings = json.loads(run.findings)
@@ -228,8 +223,8 @@ def witness_cmd(url: str, key_path: Path, state_path: Path | None, log_key: Path
 @one_line_errors
 def settings_cmd() -> None:
     """Print the ledger's settings (CITYHUB_LEDGER_*) with their descriptions."""
-    ls = load_ledger_settings()
-    for name, field in LedgerSettings.model_fields.items():
-        value = getattr(ls, name)
-        shown = "********" if name == "signing_key" and value is not None else str(value)
-        click.echo(f"CITYHUB_LEDGER_{name.upper()}={shown}\n    {field.description}")
+    from cityhub.settings import describe
+
+    for env, shown, description in describe(console_settings()):
+        if env.startswith("CITYHUB_LEDGER_"):
+            click.echo(f"{env}={shown}\n    {description}")

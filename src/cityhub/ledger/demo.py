@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from cityhub.directory.models import Organization
 from cityhub.ledger import heads, store
-from cityhub.ledger.config import load_ledger_settings
 from cityhub.ledger.keys import KEY_FILE, Signer, create_key_file, platform_signer
 from cityhub.ledger.models import LedgerWitness
 from cityhub.ledger.sequencer import sequence_once
@@ -24,7 +23,6 @@ WITNESS_NAME = "LYDSJ-witness"
 
 def build(session: Session, settings: Settings, seed: int) -> None:
     del seed  # nothing random here
-    ledger_settings = load_ledger_settings()
     witness_key = Signer(create_key_file(settings.data_dir / KEY_FILE.parent / "demo-witness.pem"))
     witness = session.scalar(select(LedgerWitness).where(LedgerWitness.name == WITNESS_NAME))
     org = session.scalar(select(Organization).where(Organization.code == WITNESS_ORG))
@@ -33,7 +31,7 @@ def build(session: Session, settings: Settings, seed: int) -> None:
         heads.register_witness(
             session, None, name=WITNESS_NAME, public_key=public, org_code=WITNESS_ORG
         )
-    while sequence_once(session, settings, ledger_settings).appended:
+    while sequence_once(session, settings).appended:
         pass  # in the demo's own transaction: it already holds the write lock
     ledger = store.get_ledger(session)
     if ledger is None or org is None:
@@ -41,7 +39,7 @@ def build(session: Session, settings: Settings, seed: int) -> None:
     latest = heads.latest_head(session, ledger)
     if latest is not None and latest.size == ledger.size:
         return
-    head = heads.publish_head(session, ledger, platform_signer(settings, ledger_settings))
+    head = heads.publish_head(session, ledger, platform_signer(settings))
     stamp = heads.now_ms()
     message = head_message(ledger.origin, ledger.hash_alg, head.size, head.root, head.timestamp_ms)
     heads.add_cosignature(

@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cityhub.errors import ConfigError
-from cityhub.ledger.config import LedgerSettings
 from cityhub.ledger.verify import key_id
 from cityhub.settings import Settings
 
@@ -89,9 +88,10 @@ def create_key_file(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def platform_signer(settings: Settings, ledger: LedgerSettings) -> Signer:
-    if ledger.signing_key is not None and ledger.signing_key.get_secret_value().strip():
-        secret = ledger.signing_key.get_secret_value()
+def platform_signer(settings: Settings) -> Signer:
+    key = settings.ledger_signing_key
+    if key is not None and key.get_secret_value().strip():
+        secret = key.get_secret_value()
         return Signer(parse_private_key(secret, "CITYHUB_LEDGER_SIGNING_KEY"))
     path = settings.data_dir / KEY_FILE
     if path.exists():

@@ -1,17 +1,26 @@
-"""RFC 9162 proofs over stored perfect subtrees, independent of where they are stored.
+"""RFC 9162 proofs over stored perfect subtrees, and the tiles that store them.
 
 Every range of leaves the RFC's recursion visits starts at a multiple of the next power
 of two above its length, so its hash folds from at most log2(n) *perfect* aligned
 subtrees, each stored once as a node (level, index). A proof or a root therefore needs
 O(log n) node reads: plan the keys, read them in one query, fold.
+
+Nodes are stored in tiles (Go's tlog, Trillian): the hashes of level l, 256 at a time,
+one blob per (level, tile); the right edge's partial tile of each level is rewritten by
+the next append. An append writes ~n/128 rows for n entries, a proof reads at most two
+tiles per level.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
-from cityhub.ledger.verify import TreeHasher
+from cityhub.ledger.verify import SM3_NATIVE, TreeHasher
 
 NodeKey = tuple[int, int]  # (level, index): the subtree of leaves [index << level, +2**level)
 Range = tuple[int, int]  # leaves [start, end)
@@ -128,48 +137,94 @@ class Prover:
         return [range_hash(self.hasher, nodes, r) for r in ranges]
 
 
-def frontier_keys(size: int) -> list[NodeKey]:
-    """The perfect subtrees of a tree of `size` leaves: what an append needs to go on."""
-    return perfect_pieces(0, size)
+TILE_BITS = 8
+TILE_WIDTH = 1 << TILE_BITS  # hashes per tile, as in Go's tlog and Trillian's tiles
+TileKey = tuple[int, int]  # (level, tile index): nodes (level, t * 256 .. t * 256 + 255)
 
 
-def row_of(key: NodeKey) -> tuple[int, int]:
-    """Where node (level, index) is stored: (row = the leaf that closed it, byte offset)."""
+def tile_of(key: NodeKey) -> tuple[TileKey, int]:
+    """Where node (level, index) is stored: its tile and the byte offset inside it."""
     level, index = key
-    return ((index + 1) << level) - 1, 32 * level
+    return (level, index >> TILE_BITS), (index & (TILE_WIDTH - 1)) * 32
+
+
+def edge_tiles(size: int) -> list[TileKey]:
+    """The partial tiles of a tree of `size` leaves (one per level at most): what an
+    append reads, extends and writes back, beside the new full tiles."""
+    return [
+        (level, (size >> level) >> TILE_BITS)
+        for level in range(size.bit_length())
+        if (size >> level) & (TILE_WIDTH - 1)
+    ]
+
+
+class BulkHasher:
+    """Leaf and node hashes of whole lists, iterated by C code (map over copies of a
+    pre-fed hash object) rather than one Python call per hash: the append's hot path."""
+
+    def __init__(self, hasher: TreeHasher) -> None:
+        self.hasher = hasher
+        self._leaf0: Any = None  # None: SM3 missing from OpenSSL, the hasher's fallback
+        self._node0: Any = None
+        if hasher.algorithm != "sm3" or SM3_NATIVE:
+            self._leaf0 = hashlib.new(hasher.algorithm, b"\x00")
+            self._node0 = hashlib.new(hasher.algorithm, b"\x01")
+
+    @staticmethod
+    def _digests(base: Any, messages: Sequence[bytes]) -> list[bytes]:
+        kind = type(base)
+        objs = list(map(kind.copy, repeat(base, len(messages))))
+        deque(map(kind.update, objs, messages), maxlen=0)
+        return list(map(kind.digest, objs))
+
+    def leaves(self, entries: Sequence[bytes]) -> list[bytes]:
+        if self._leaf0 is None:
+            return list(map(self.hasher.leaf, entries))
+        return self._digests(self._leaf0, entries)
+
+    def nodes(self, lefts: Sequence[bytes], rights: Sequence[bytes]) -> list[bytes]:
+        if self._node0 is None:
+            return list(map(self.hasher.node, lefts, rights))
+        return self._digests(self._node0, list(map(bytes.__add__, lefts, rights)))
+
+
+class DamagedTiles(LookupError):
+    """A partial tile of the right edge is missing or has the wrong length."""
 
 
 def extend(
-    hasher: TreeHasher, size: int, frontier: Sequence[bytes], leaves: Sequence[bytes]
-) -> list[bytes]:
-    """The stored rows of leaves size, size+1, ...: each leaf hash followed by the roots
-    of the subtrees it closed. `frontier` holds the hashes of `frontier_keys(size)`."""
-    stack = list(frontier)  # the right edge's perfect subtrees, biggest first
-    rows: list[bytes] = []
-    node, push, pop, add = hasher.node, stack.append, stack.pop, rows.append
-    n = size
-    for leaf in leaves:
-        n += 1
-        if n & 1:  # an odd count closes no subtree: half the leaves
-            push(leaf)
-            add(leaf)
-            continue
-        h, parts, m = leaf, [leaf], n
-        while not m & 1:  # the new leaf closed a subtree one level up
-            h = node(pop(), h)
-            parts.append(h)
-            m >>= 1
-        push(h)
-        add(b"".join(parts))
-    return rows
+    bulk: BulkHasher, size: int, edges: Mapping[TileKey, bytes], leaves: list[bytes]
+) -> dict[TileKey, bytes]:
+    """The tiles to write when `leaves` (leaf hashes) follow a tree of `size` leaves:
+    every level, level by level, as whole lists. `edges` holds the stored partial tiles
+    (`edge_tiles(size)`); each new level pairs its hashes, after the stored left sibling
+    when the level's first new node has an odd index."""
+    out: dict[TileKey, bytes] = {}
+    level, start, new = 0, size, leaves
+    while new:
+        tail = b""
+        if start & (TILE_WIDTH - 1):
+            tail = edges.get((level, start >> TILE_BITS), b"")
+            if len(tail) != (start & (TILE_WIDTH - 1)) * 32:
+                raise DamagedTiles(f"the partial tile of level {level} is missing or damaged")
+        blob = tail + b"".join(new)
+        first = start >> TILE_BITS
+        step = TILE_WIDTH * 32
+        for at in range(0, len(blob), step):
+            out[(level, first + at // step)] = blob[at : at + step]
+        seq = [tail[-32:], *new] if start & 1 else new
+        pairs = len(seq) // 2 * 2
+        new = bulk.nodes(seq[0:pairs:2], seq[1:pairs:2])
+        level, start = level + 1, start >> 1
+    return out
 
 
-def pick(rows: Mapping[int, bytes], keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
-    """The nodes `keys` out of stored rows (absent where a row is missing or short)."""
+def pick(tiles: Mapping[TileKey, bytes], keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+    """The nodes `keys` out of stored tiles (absent where a tile is missing or short)."""
     found: dict[NodeKey, bytes] = {}
     for key in keys:
-        row, offset = row_of(key)
-        blob = rows.get(row)
+        tile, offset = tile_of(key)
+        blob = tiles.get(tile)
         if blob is not None and len(blob) >= offset + 32:
             found[key] = blob[offset : offset + 32]
     return found
@@ -180,17 +235,16 @@ class MemoryTree:
 
     def __init__(self, hasher: TreeHasher) -> None:
         self.hasher = hasher
-        self.rows: dict[int, bytes] = {}
+        self.bulk = BulkHasher(hasher)
+        self.tiles: dict[TileKey, bytes] = {}
         self.size = 0
-        self.prover = Prover(hasher, lambda keys: pick(self.rows, keys))
+        self.prover = Prover(hasher, lambda keys: pick(self.tiles, keys))
 
     def leaf(self, index: int) -> bytes:
-        return self.rows[index][:32]
+        return pick(self.tiles, [(0, index)])[(0, index)]
 
     def append(self, entries: Iterable[bytes]) -> None:
-        leaves = [self.hasher.leaf(e) for e in entries]
-        frontier = pick(self.rows, frontier_keys(self.size))
-        stack = [frontier[k] for k in frontier_keys(self.size)]
-        for i, row in enumerate(extend(self.hasher, self.size, stack, leaves)):
-            self.rows[self.size + i] = row
+        leaves = self.bulk.leaves(list(entries))
+        edges = {k: self.tiles[k] for k in edge_tiles(self.size) if k in self.tiles}
+        self.tiles.update(extend(self.bulk, self.size, edges, leaves))
         self.size += len(leaves)

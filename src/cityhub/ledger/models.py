@@ -45,13 +45,9 @@ class Ledger(Base):
 
 
 class LedgerEntry(Base):
-    """A leaf: canonical JSON (RFC 8785) of digests and metadata, never personal data,
-    and the tree hashes this leaf stores.
+    """A leaf: canonical JSON (RFC 8785) of digests and metadata, never personal data.
 
-    `hashes` is the leaf hash, then the roots of the complete subtrees this leaf closed
-    (levels 1, 2, ...; one on average). Node (level l, index j) lives in row
-    ((j + 1) << l) - 1 at byte 32 * l, so any proof or root reads O(log n) rows by
-    primary key, and an append writes exactly one row per entry.
+    Its tree hashes live in `ledger_tiles`.
     """
 
     __tablename__ = "ledger_entries"
@@ -88,8 +84,20 @@ class LedgerEntry(Base):
     resource_code: Mapped[str | None] = mapped_column(String(64), default=None)
     batch_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     body: Mapped[str] = mapped_column(Text)
-    hashes: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LedgerTile(Base):
+    """The tree hashes of one level, 256 at a time (tlog tiles): node (level, i) is the
+    32 bytes at (i % 256) * 32 of tile (level, i // 256). Full tiles never change; the
+    right edge's partial tile of each level is rewritten by the next append."""
+
+    __tablename__ = "ledger_tiles"
+
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LedgerKey(Base):

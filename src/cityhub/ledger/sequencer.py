@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.db import utcnow
 from cityhub.core.events import Event, OutboxEvent
 from cityhub.ledger import store
-from cityhub.ledger.config import LedgerSettings
 from cityhub.ledger.models import Ledger, LedgerEntry
 from cityhub.ledger.topics import entry_for, is_notarized, like_patterns
 from cityhub.settings import Settings
@@ -107,25 +106,23 @@ def _has_work(factory: sessionmaker[Session]) -> tuple[bool, int]:
 def sequence_once(
     session: Session,
     settings: Settings,
-    ledger_settings: LedgerSettings,
     *,
     full: bool = False,
     ids: Iterable[int] = (),
 ) -> SequenceResult:
     """One batch in the caller's transaction, under the ledger's write lock."""
     ledger = store.open_for_write(
-        session, store.DEFAULT_LEDGER, ledger_settings.hash, ledger_origin(settings)
+        session, store.DEFAULT_LEDGER, settings.ledger_hash, ledger_origin(settings)
     )
-    events = _unsequenced(session, ledger, ledger_settings.batch_size, full=full, ids=ids)
+    events = _unsequenced(session, ledger, settings.ledger_batch_size, full=full, ids=ids)
     first = store.append(session, ledger, [entry_for(e) for e in events]) if events else None
-    _advance_floor(session, ledger, timedelta(seconds=ledger_settings.gap_grace_seconds))
+    _advance_floor(session, ledger, timedelta(seconds=settings.ledger_gap_grace_seconds))
     return SequenceResult(len(events), ledger.size, first)
 
 
 def sequence(
     factory: sessionmaker[Session],
     settings: Settings,
-    ledger_settings: LedgerSettings,
     *,
     full: bool = False,
     ids: Iterable[int] = (),
@@ -139,11 +136,11 @@ def sequence(
             return SequenceResult(0, size, None)  # nothing to do: no write lock taken
     while True:
         with factory() as session, session.begin():
-            result = sequence_once(session, settings, ledger_settings, full=full, ids=wanted)
+            result = sequence_once(session, settings, full=full, ids=wanted)
         wanted = []
         appended += result.appended
         size = result.size
         if first is None:
             first = result.first_index
-        if result.appended < ledger_settings.batch_size:
+        if result.appended < settings.ledger_batch_size:
             return SequenceResult(appended, size, first)

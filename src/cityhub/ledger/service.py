@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.events import attach
 from cityhub.errors import BadRequest, NotFound
 from cityhub.ledger import heads, store
-from cityhub.ledger.config import LedgerSettings
 from cityhub.ledger.keys import platform_signer
 from cityhub.ledger.models import Ledger, LedgerAuditRun, LedgerEntry, LedgerHead
 from cityhub.settings import Settings
@@ -130,18 +129,16 @@ def list_head_documents(
     return heads.documents(session, ledger, rows[:limit]), nxt
 
 
-def sign_head(
-    factory: sessionmaker[Session], settings: Settings, ledger_settings: LedgerSettings, bus: Any
-) -> dict[str, Any]:
+def sign_head(factory: sessionmaker[Session], settings: Settings, bus: Any) -> dict[str, Any]:
     """Sign a head of the ledger as it is now (creating the empty ledger if need be)."""
     from cityhub.ledger.sequencer import ledger_origin
 
-    signer = platform_signer(settings, ledger_settings)
+    signer = platform_signer(settings)
     with factory() as session, session.begin():
         if bus is not None:
             attach(session, bus)
         ledger = store.get_ledger(session) or store.open_for_write(
-            session, store.DEFAULT_LEDGER, ledger_settings.hash, ledger_origin(settings)
+            session, store.DEFAULT_LEDGER, settings.ledger_hash, ledger_origin(settings)
         )
         head = heads.publish_head(session, ledger, signer)
         return heads.documents(session, ledger, [head])[0]

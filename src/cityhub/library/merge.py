@@ -52,6 +52,7 @@ Mode = Literal["full", "incremental"]
 MODES: tuple[str, ...] = ("full", "incremental")
 NEW_HASH = "__new_hash"
 TOPIC_MERGED = "library.merged"
+SQLITE_CACHE_KB = 131_072  # 128 MB, per connection
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def merge_chunk(
     provider = _provider(session, provider_code, target)
     conn = session.connection()
     _lock(conn, target.stored_code)
+    _cache(conn)
     parts = partitions_for(session, target)
     golden.ensure(conn, target.layout, parts)
     incoming = _incoming(target, frame)
@@ -179,6 +181,13 @@ def _lock(conn: Connection, code: str) -> None:
             hashlib.sha1(f"library:{code}".encode()).digest()[:8], "big", signed=True
         )
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def _cache(conn: Connection) -> None:
+    """SQLite: a page cache that holds a large table's key index (the default 2 MB makes
+    every insert of a random ID number read and write index pages again)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
 
 
 def partitions_for(session: Session, target: Target) -> list[str]:
@@ -340,8 +349,12 @@ def _plan(
     stored = golden.fetch(conn, layout, keys)
     if target.library is not None:
         changes = _plan_library(session, target, parts, provider, merge_id, incoming, stored)
+        if deleted.len():  # withdrawn rows rewrite every field: the updates go together
+            changes = replace(changes, updates=_full_updates(layout, changes, stored))
     else:
         changes = _plan_plain(layout, incoming, stored)
+        if deleted.len():
+            changes = replace(changes, updates=_full_updates(layout, changes, stored))
     if deleted.len():
         gone = stored.filter(pl.col(layout.key_column).is_in(deleted.implode()))
         registrar = target.library is None or provider.code == target.library.registrar
@@ -355,9 +368,16 @@ def _stamp() -> pl.Expr:
 
 
 def _split(
-    layout: Layout, rows: pl.DataFrame, stored: pl.DataFrame, moved: pl.Expr | None
+    layout: Layout,
+    rows: pl.DataFrame,
+    stored: pl.DataFrame,
+    moved: pl.Expr | None,
+    delivered: set[str] | None = None,
 ) -> _Changes:
-    """Classify resolved rows (stored `_row_id`, `_hash`; new values) into writes."""
+    """Classify resolved rows (stored `_row_id`, `_hash`; new values) into writes.
+
+    `delivered`: the columns the merge may have changed (the others carry the stored
+    values through `resolve`); updates rewrite only those, not the whole row."""
     rows = rows.with_columns(fingerprints(rows, layout.spec.columns).alias(NEW_HASH))
     is_new = pl.col(ds.ROW_ID).is_null()
     changed = ~is_new & pl.col(NEW_HASH).ne_missing(pl.col(HASH))
@@ -375,6 +395,9 @@ def _split(
         pl.col(NEW_HASH).alias(HASH), stamp,
     )  # fmt: skip
     value_cols = [c.name for c in layout.value_columns]
+    if delivered is not None:
+        value_cols = [c for c in value_cols if c in delivered]
+        srcs = [layout.src(c) for c in value_cols] if layout.lineage else []
     updates = upd_rows.select(
         ds.ROW_ID, *([REGION] if layout.partitioned else []), *value_cols, *srcs,
         pl.col(NEW_HASH).alias(HASH), stamp,
@@ -430,9 +453,26 @@ def _plan_library(
         rows = rows.join(
             stored.select(layout.key_column, REGION), on=layout.key_column, how="left"
         ).with_columns(pl.coalesce(pl.col(REGION), golden.region_expr(layout, parts)).alias(REGION))
-    changes = _split(layout, rows, stored, pl.col(LINEAGE_MOVED))
+    changes = _split(layout, rows, stored, pl.col(LINEAGE_MOVED), set(incoming.columns))
     changes.conflicts = res.conflicts
     return changes
+
+
+def _full_updates(layout: Layout, changes: _Changes, stored: pl.DataFrame) -> pl.DataFrame:
+    """Updates of some columns widened to every column (the others as stored), so that
+    they stack with updates that rewrite whole rows."""
+    updates = changes.updates
+    if updates.height == 0:
+        return updates
+    names = [c.name for c in layout.value_columns]
+    names += [layout.src(c) for c in names] if layout.lineage else []
+    missing = [n for n in names if n not in updates.columns]
+    if not missing:
+        return updates
+    kept = stored.select(ds.ROW_ID, *missing)
+    widened = updates.join(kept, on=ds.ROW_ID, how="left", maintain_order="left")
+    order = [ds.ROW_ID, *([REGION] if layout.partitioned else []), *names, HASH, ds.UPDATED_AT]
+    return widened.select(order)
 
 
 def _plan_plain(layout: Layout, incoming: pl.DataFrame, stored: pl.DataFrame) -> _Changes:
@@ -441,7 +481,7 @@ def _plan_plain(layout: Layout, incoming: pl.DataFrame, stored: pl.DataFrame) ->
     rows = incoming.join(
         stored.select(key, ds.ROW_ID, HASH, *kept), on=key, how="left", maintain_order="left"
     )
-    return _split(layout, rows, stored, None)
+    return _split(layout, rows, stored, None, set(incoming.columns))
 
 
 def _org_ids(session: Session, codes: set[str]) -> dict[str, int]:
@@ -506,8 +546,8 @@ def _withdraw(
     return changes
 
 
-def _keys_of(layout: Layout, items: pl.DataFrame) -> pl.Series:
-    """Canonical keys of rows given by their item columns."""
+def keys_of(layout: Layout, items: pl.DataFrame) -> pl.Series:
+    """Canonical keys of rows given by their item columns (keyless: their fingerprint)."""
     if not layout.key_columns:
         return _hex(fingerprints(items, layout.spec.columns)).alias(layout.key_column)
     parts = [pl.col(c).cast(pl.String) for c in layout.key_columns]

@@ -13,7 +13,7 @@ from cityhub.core.events import emit
 from cityhub.directory.models import Organization
 from cityhub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from cityhub.security.models import Role, User
-from cityhub.sensing import alarms
+from cityhub.sensing import alarms, webhooks
 from cityhub.sensing.devices import ANY_ORG, check_manage, get_device
 from cityhub.sensing.models import (
     Alarm,
@@ -35,6 +35,7 @@ from cityhub.sensing.schemas import (
     WebhookCreate,
     WebhookPublic,
 )
+from cityhub.settings import Settings
 
 # -- rules ----------------------------------------------------------------------------------
 
@@ -211,7 +212,9 @@ def clear_by_hand(session: Session, alarm: Alarm, user: User, now: datetime | No
 # -- webhooks -------------------------------------------------------------------------------
 
 
-def create_webhook(session: Session, data: WebhookCreate, user: User) -> tuple[Webhook, str]:
+def create_webhook(
+    session: Session, settings: Settings, data: WebhookCreate, user: User
+) -> tuple[Webhook, str]:
     org: Organization | None
     if data.organization:
         org = session.scalar(select(Organization).where(Organization.code == data.organization))
@@ -227,7 +230,7 @@ def create_webhook(session: Session, data: WebhookCreate, user: User) -> tuple[W
     hook = Webhook(
         name=data.name,
         url=data.url,
-        secret=secret,
+        secret=webhooks.seal(settings, secret),
         events=data.events,
         organization_id=org.id if org else None,
         created_by=user.username,

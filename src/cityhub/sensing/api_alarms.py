@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from cityhub.core.deps import SessionDep
+from cityhub.core.deps import SessionDep, SettingsDep
 from cityhub.core.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from cityhub.errors import BadRequest
 from cityhub.security.deps import CurrentUser
@@ -117,11 +117,13 @@ def list_webhooks(db: SessionDep, user: CurrentUser) -> list[WebhookPublic]:
 @router.post(
     "/alarm-webhooks", response_model=WebhookCreated, status_code=201, summary="Add a webhook"
 )
-def create_webhook(data: WebhookCreate, db: SessionDep, user: CurrentUser) -> WebhookCreated:
+def create_webhook(
+    data: WebhookCreate, db: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> WebhookCreated:
     """Alarm changes are POSTed to `url`, signed: `X-CityHub-Signature: sha256=<HMAC-SHA256
     of "<X-CityHub-Timestamp>.<body>">` with the secret returned here once. Failed
     deliveries are retried with exponential backoff."""
-    hook, secret = alarm_admin.create_webhook(db, data, user)
+    hook, secret = alarm_admin.create_webhook(db, settings, data, user)
     return WebhookCreated(**alarm_admin.webhook_public(db, hook).model_dump(), secret=secret)
 
 

@@ -42,18 +42,23 @@ def _factory() -> tuple[Settings, Engine, sessionmaker[Session]]:
 @one_line_errors
 def ingest(client_id: str | None, mqtt_url: str | None, upkeep: bool) -> None:
     """Take in MQTT telemetry until stopped (Ctrl+C or SIGTERM)."""
+    from cityhub.core.scheduler import Scheduler, load_scheduler_settings
     from cityhub.sensing.mqtt import MqttIngester
-    from cityhub.sensing.runtime import SensingRuntime
+    from cityhub.sensing.runtime import add_jobs, jobs
 
     settings, engine, factory = _factory()
     url = mqtt_url or settings.mqtt_url
     if not url:
         raise ConfigError("no MQTT broker: set CITYHUB_MQTT_URL or pass --mqtt-url")
     bus = EventBus()
-    runtime = SensingRuntime(settings, factory, bus)
-    runtime.start(
-        mqtt=False, upkeep_every=(settings.sensing_maintenance_seconds or 15.0) if upkeep else 0
-    )
+    scheduler = Scheduler(factory, load_scheduler_settings(), name="cityhub-sensing")
+    if upkeep:  # the same jobs as in the server; leases keep them once per interval
+        every = settings.sensing_maintenance_seconds or 15.0
+        add_jobs(
+            scheduler,
+            jobs(settings.model_copy(update={"sensing_maintenance_seconds": every}), factory, bus),
+        )
+        scheduler.start()
     ingester = MqttIngester(settings, factory, bus=bus, client_id=client_id, url=url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -67,7 +72,7 @@ def ingest(client_id: str | None, mqtt_url: str | None, upkeep: bool) -> None:
         pass
     finally:
         ingester.stop()
-        runtime.stop()
+        scheduler.stop()
         engine.dispose()
         click.echo(f"cityhub: stopped after {ingester.stored_messages} messages")
 

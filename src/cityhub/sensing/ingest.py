@@ -174,26 +174,25 @@ def _collect(
         readings.values,
         readings.point_index,
     )
-    infos = [table.get(name) for name in names]
-    if any(info is None for info in infos):
+    # Per metric name, not per reading: a batch repeats a few names many times.
+    if not set(names) <= table.keys():
         keep = []
-        for k, info in enumerate(infos):
-            if info is None:
-                why = f"profile {device.profile.code} has no metric {names[k][:40]!r}"
-                _note(out, tallies, device, Reason.unknown_metric, points[k], names[k], why)
-            else:
+        for k, name in enumerate(names):
+            if name in table:
                 keep.append(k)
+            else:
+                why = f"profile {device.profile.code} has no metric {name[:40]!r}"
+                _note(out, tallies, device, Reason.unknown_metric, points[k], name, why)
         names = [names[k] for k in keep]
         stamps = [stamps[k] for k in keep]
         values = [values[k] for k in keep]
         points = [points[k] for k in keep]
-        infos = [infos[k] for k in keep]
-    known = [info for info in infos if info is not None]
-    n = len(known)
+    n = len(names)
+    specs = list(map(table.__getitem__, names))
     batch.dev.extend([device.id] * n)
-    batch.met.extend([info.id for info in known])
-    batch.lo.extend([info.lo for info in known])
-    batch.hi.extend([info.hi for info in known])
+    batch.met.extend([info.id for info in specs])
+    batch.lo.extend([info.lo for info in specs])
+    batch.hi.extend([info.hi for info in specs])
     batch.ts.extend(stamps)
     batch.val.extend(values)
     batch.msg.extend([msg_index] * n)

@@ -1,5 +1,6 @@
-"""The sensing upkeep, one pass: partitions ahead, rollups, devices gone silent, no-data
-alarms, webhook deliveries, and (at most every few minutes) retention.
+"""The sensing upkeep's steps: partitions ahead, rollups, devices gone silent, no-data
+alarms, webhook deliveries, retention. The server runs them as scheduler jobs (runtime.py);
+`run_once` is one pass of all of them (`cityhub sensing upkeep`, tests).
 
 Any number of processes may run it at once: every step is idempotent or claims its work.
 """
@@ -7,7 +8,6 @@ Any number of processes may run it at once: every step is idempotent or claims i
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -55,9 +55,7 @@ def ensure_partitions(engine: Engine, settings: Settings, now: datetime | None =
     moment = int((now or utcnow()).timestamp() * 1000)
     oldest = moment - settings.sensing_max_past_hours * 3_600_000
     newest = moment + PARTITION_DAYS_AHEAD * DAY_MS
-    return partitions.ensure(engine, partitions.RAW, oldest, newest) + partitions.ensure(
-        engine, partitions.ROLLUP_1M, oldest, newest
-    )
+    return sum(partitions.ensure(engine, spec, oldest, newest) for spec in partitions.TABLES)
 
 
 def mark_offline(session: Session, now: datetime) -> int:
@@ -87,7 +85,8 @@ def mark_offline(session: Session, now: datetime) -> int:
 
 
 def apply_retention(session: Session, now: datetime) -> dict[str, int]:
-    """Delete what each profile no longer keeps; on PostgreSQL drop whole old partitions."""
+    """Delete what each profile no longer keeps (whole old partitions: drop_old_partitions,
+    after this transaction committed)."""
     removed = {"raw": 0, "rollup_1m": 0, "rollup_1h": 0}
     moment = int(now.timestamp() * 1000)
     for profile in session.scalars(select(DeviceProfile)):
@@ -101,13 +100,6 @@ def apply_retention(session: Session, now: datetime) -> dict[str, int]:
                 delete(model).where(model.device_id.in_(devices), column < moment - days * DAY_MS)
             )
             removed[key] += max(result.rowcount, 0)  # type: ignore[attr-defined]
-    engine = session.get_bind()
-    longest = session.execute(
-        select(func.max(DeviceProfile.retention_days), func.max(DeviceProfile.rollup_1m_days))
-    ).one()
-    if longest[0] is not None:
-        partitions.drop_before(engine, partitions.RAW, moment - longest[0] * DAY_MS)  # type: ignore[arg-type]
-        partitions.drop_before(engine, partitions.ROLLUP_1M, moment - longest[1] * DAY_MS)  # type: ignore[arg-type]
     session.execute(delete(RateWindow).where(RateWindow.window_ms < moment - 5 * 60_000))
     newest_kept = session.scalar(
         select(RejectedMessage.id)
@@ -124,6 +116,30 @@ def apply_retention(session: Session, now: datetime) -> dict[str, int]:
         )
     )
     return removed
+
+
+def drop_old_partitions(factory: sessionmaker[Session], now: datetime) -> list[str]:
+    """On PostgreSQL drop the partitions older than every profile's retention. Never inside
+    a transaction that touched the partitioned tables: dropping a partition locks its parent
+    from another connection, which would wait for that transaction forever."""
+    engine: Engine = factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return []
+    with factory() as session:
+        longest = session.execute(
+            select(
+                func.max(DeviceProfile.retention_days),
+                func.max(DeviceProfile.rollup_1m_days),
+                func.max(DeviceProfile.rollup_1h_days),
+            )
+        ).one()
+    if longest[0] is None:
+        return []
+    moment = int(now.timestamp() * 1000)
+    dropped = []
+    for spec, days in zip(partitions.TABLES, longest, strict=True):
+        dropped += partitions.drop_before(engine, spec, moment - days * DAY_MS)
+    return dropped
 
 
 def run_once(
@@ -145,35 +161,10 @@ def run_once(
         done.offline = mark_offline(session, moment)
         done.no_data_alarms = alarms.sweep_no_data(session, moment)
     done.webhooks = webhooks.deliver_due(
-        factory, max_attempts=settings.sensing_webhook_max_attempts, now=moment
+        factory, settings, max_attempts=settings.sensing_webhook_max_attempts, now=moment
     )
     if retention:
         with transaction(factory) as session:
             done.retention = apply_retention(session, moment)
+        drop_old_partitions(factory, moment)
     return done
-
-
-class Schedule:
-    """Runs upkeep passes; retention only every `retention_every` seconds."""
-
-    def __init__(
-        self,
-        factory: sessionmaker[Session],
-        settings: Settings,
-        bus: EventBus | None,
-        retention_every: float = 600,
-    ) -> None:
-        self.factory, self.settings, self.bus = factory, settings, bus
-        self.retention_every = retention_every
-        self._last_retention = 0.0
-
-    def tick(self) -> Upkeep | None:
-        due = time.monotonic() - self._last_retention >= self.retention_every
-        try:
-            done = run_once(self.factory, self.settings, bus=self.bus, retention=due)
-        except Exception:  # the upkeep must survive a bad moment of the database
-            log.exception("sensing upkeep failed; trying again next time")
-            return None
-        if due:
-            self._last_retention = time.monotonic()
-        return done

@@ -137,10 +137,12 @@ class Device(Base):
 
 
 class TelemetryPoint(Base):
-    """One reading. On PostgreSQL range-partitioned by day on `ts_ms` (see partitions.py)."""
+    """One reading. On PostgreSQL range-partitioned by day on `ts_ms` (see partitions.py);
+    on SQLite a WITHOUT ROWID table: the rows live in the primary key's B-tree, one insert
+    per reading instead of two, and half the size."""
 
     __tablename__ = "telemetry_points"
-    __table_args__ = ({"postgresql_partition_by": "RANGE (ts_ms)"},)
+    __table_args__ = ({"postgresql_partition_by": "RANGE (ts_ms)", "sqlite_with_rowid": False},)
 
     device_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     metric_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,7 +166,10 @@ class Rollup1m(Base):
 
 
 class Rollup1h(Base):
+    """Per device, metric and hour: count, sum, min, max. Partitioned by month on PG."""
+
     __tablename__ = "telemetry_rollup_1h"
+    __table_args__ = ({"postgresql_partition_by": "RANGE (bucket_ms)"},)
 
     device_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     metric_id: Mapped[int] = mapped_column(Integer, primary_key=True)

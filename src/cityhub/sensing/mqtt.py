@@ -44,6 +44,9 @@ BATCH_MAX = 2000  # messages stored in one transaction
 BATCH_WAIT_S = 0.1  # how long a batch waits to fill: latency traded for throughput
 
 
+Received = tuple[str, bytes | bytearray, int, int]  # topic, payload, message id, QoS
+
+
 def topic(org: str, device: str, kind: str = "telemetry") -> str:
     return f"{TOPIC_ROOT}/{org}/{device}/{kind}"
 
@@ -115,7 +118,10 @@ class MqttIngester:
         self.client_id = client_id or settings.mqtt_client_id
         prefix = f"$share/{group}/" if shared else ""
         self.filters = [f"{prefix}{TOPIC_ROOT}/+/+/telemetry", f"{prefix}{TOPIC_ROOT}/+/+/status"]
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        # (topic, payload, mid, qos): not paho's message objects, whose ~50 containers each
+        # (MQTT 5 properties, a Condition) would survive in the queue into the old GC
+        # generations and make every collection walk them.
+        self._inbox: queue.Queue[Received] = queue.Queue()
         self._stop = threading.Event()
         self._abort = threading.Event()
         self._worker: threading.Thread | None = None
@@ -151,7 +157,7 @@ class MqttIngester:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         self.received += 1
-        self._inbox.put(message)
+        self._inbox.put((message.topic, message.payload, message.mid, message.qos))
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -218,7 +224,7 @@ class MqttIngester:
 
     # -- the worker -----------------------------------------------------------------------
 
-    def _next_batch(self) -> list[mqtt.MQTTMessage]:
+    def _next_batch(self) -> list[Received]:
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -237,7 +243,7 @@ class MqttIngester:
         return batch
 
     def _run(self) -> None:
-        pending: list[mqtt.MQTTMessage] = []
+        pending: list[Received] = []
         while not self._abort.is_set():
             if not pending:
                 if self._stop.is_set() and self._inbox.empty():
@@ -250,23 +256,23 @@ class MqttIngester:
             if self._store(pending):
                 if self._abort.is_set():
                     return
-                for message in pending:
-                    self.client.ack(message.mid, message.qos)
+                for _topic, _payload, mid, qos in pending:
+                    self.client.ack(mid, qos)
                 self.stored_messages += len(pending)
                 pending = []
             elif self._stop.wait(1.0):  # the database is down: keep the batch, try again
                 return
 
-    def _store(self, batch: list[mqtt.MQTTMessage]) -> bool:
+    def _store(self, batch: list[Received]) -> bool:
         received = now_ms()
         messages = []
-        for item in batch:
-            where = read_topic(item.topic)
+        for name, payload, _mid, _qos in batch:
+            where = read_topic(name)
             if where is None:  # outside our subscriptions: cannot happen, never stored
                 continue
             org, device, kind = where
             messages.append(
-                Message(device, item.payload, "mqtt", kind, org, received)  # type: ignore[arg-type]
+                Message(device, payload, "mqtt", kind, org, received)  # type: ignore[arg-type]
             )
         try:
             with self.factory() as session, session.begin():

@@ -29,7 +29,8 @@ class PartitionedTable:
 
 RAW = PartitionedTable("telemetry_points", "ts_ms", monthly=False)
 ROLLUP_1M = PartitionedTable("telemetry_rollup_1m", "bucket_ms", monthly=True)
-TABLES = (RAW, ROLLUP_1M)
+ROLLUP_1H = PartitionedTable("telemetry_rollup_1h", "bucket_ms", monthly=True)
+TABLES = (RAW, ROLLUP_1M, ROLLUP_1H)
 
 _known: set[tuple[str, str]] = set()  # (database key, partition name) known to exist
 _keys: dict[str, str] = {}  # engine URL -> database key (URL and schema)
@@ -89,25 +90,45 @@ def ensure(engine: Engine, spec: PartitionedTable, lo_ms: int, hi_ms: int) -> in
         todo = [s for s in spans if (key, f"{spec.table}_{s[2]}") not in _known]
     if not todo:
         return 0
-    created = 0
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
-        existing = set(_existing(conn, spec))
-        for start, end, suffix in todo:
-            name = partition_name(schema, spec, suffix)
-            if name not in existing:
-                conn.execute(
-                    text(
-                        f'CREATE TABLE "{SCHEMA}"."{name}" PARTITION OF "{schema}"."{spec.table}" '
-                        f"FOR VALUES FROM ({start}) TO ({end})"
-                    )
-                )
-                created += 1
+        created = create_on(conn, spec, todo)
     with _known_lock:
         _known.update((key, f"{spec.table}_{s[2]}") for s in todo)
     return created
+
+
+def _lock(conn: Connection) -> None:
+    """One partition maker at a time. Bounded waits: creating or dropping a partition locks
+    the parent table, and a caller's open transaction may hold it; failing (and trying again
+    at the next batch or upkeep) beats waiting forever."""
+    conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+
+def create_on(conn: Connection, spec: PartitionedTable, spans: list[tuple[int, int, str]]) -> int:
+    """Create the missing partitions of `spans` on a connection in a transaction (a
+    migration's: its new parent table is not visible to another connection yet)."""
+    _lock(conn)
+    schema = _schema(conn)
+    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
+    existing = set(_existing(conn, spec))
+    created = 0
+    for start, end, suffix in spans:
+        name = partition_name(schema, spec, suffix)
+        if name not in existing:
+            conn.execute(
+                text(
+                    f'CREATE TABLE "{SCHEMA}"."{name}" PARTITION OF "{schema}"."{spec.table}" '
+                    f"FOR VALUES FROM ({start}) TO ({end})"
+                )
+            )
+            created += 1
+    conn.execute(text("SET LOCAL lock_timeout = DEFAULT"))  # a migration's work goes on
+    return created
+
+
+def spans_between(spec: PartitionedTable, lo_ms: int, hi_ms: int) -> list[tuple[int, int, str]]:
+    return _spans(spec, lo_ms, hi_ms)
 
 
 def _existing(conn: Connection, spec: PartitionedTable) -> list[str]:
@@ -139,7 +160,7 @@ def drop_before(engine: Engine, spec: PartitionedTable, cutoff_ms: int) -> list[
         return []
     dropped = []
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        _lock(conn)
         schema = _schema(conn)
         key = _db_key(conn)
         prefix = partition_name(schema, spec, "")

@@ -140,6 +140,13 @@ def read_telemetry(body: bytes | str | Any, received_ms: int, max_points: int) -
             raise MessageRefused(Reason.malformed, "`points` must be a list")
         if not points:
             raise MessageRefused(Reason.malformed, "`points` is empty")
+        if _read_uniform(out, points):
+            if len(out.values) > max_points:
+                raise MessageRefused(
+                    Reason.too_large,
+                    f"{len(out.values)} readings in one message; at most {max_points}",
+                )
+            return out
         total = sum(
             len(p["values"])
             for p in points
@@ -167,6 +174,35 @@ def read_telemetry(body: bytes | str | Any, received_ms: int, max_points: int) -
     return out
 
 
+def _read_uniform(out: Readings, points: list[Any]) -> bool:
+    """The common batch in bulk: every point a dict with epoch-ms `ts` and the same metrics,
+    every value a plain number. False (nothing added) for anything else: the point-by-point
+    reader then finds and explains what is wrong."""
+    try:
+        stamps = [p["ts"] for p in points]
+        rows = [p["values"] for p in points]
+    except (TypeError, KeyError, IndexError):
+        return False
+    if not _INTS.issuperset(map(type, stamps)) or not _DICTS.issuperset(map(type, rows)):
+        return False
+    names = list(rows[0])
+    if not names or any(list(row) != names for row in rows):
+        return False
+    numbers = [v for row in rows for v in row.values()]
+    if not _PLAIN.issuperset(map(type, numbers)):
+        return False
+    ts = np.asarray(stamps, dtype=np.int64)
+    if ts.size and (int(ts.min()) < 0 or int(ts.max()) >= _MAX_EPOCH_MS):
+        return False
+    width = len(names)
+    out.metrics = names * len(rows)
+    out.values = numbers
+    out.ts_ms = np.repeat(ts, width).tolist()
+    out.point_index = np.repeat(np.arange(len(rows)), width).tolist()
+    return True
+
+
+_DICTS = frozenset({dict})
 _NUMBERS = frozenset({float, int, type(None)})
 
 

@@ -60,7 +60,8 @@ def _recompute(session: Session, marks: Sequence[tuple[int, int, int]]) -> None:
     for device_id, bucket, _gen in marks:
         by_hour[bucket - bucket % HOUR_MS].add((device_id, bucket))
     engine = session.get_bind()
-    partitions.ensure(engine, partitions.ROLLUP_1M, min(by_hour), max(by_hour) + HOUR_MS - 1)  # type: ignore[arg-type]
+    for spec in (partitions.ROLLUP_1M, partitions.ROLLUP_1H):
+        partitions.ensure(engine, spec, min(by_hour), max(by_hour) + HOUR_MS - 1)  # type: ignore[arg-type]
     for hour, wanted in sorted(by_hour.items()):
         devices = sorted({d for d, _ in wanted})
         minute_rows = _aggregate(

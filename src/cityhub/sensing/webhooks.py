@@ -7,7 +7,8 @@ Each request is a JSON POST with headers
   X-CityHub-Timestamp: <unix seconds>
   X-CityHub-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>
 A receiver recomputes the HMAC and refuses old timestamps, so a captured request cannot be
-replayed later.
+replayed later. The secrets are kept SM4-encrypted (security.sm4): the platform needs them
+to sign, so they cannot be hashed, but a copy of the database does not give them away.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
+from cityhub.security import sm4
 from cityhub.sensing.models import Webhook, WebhookDelivery
+from cityhub.settings import Settings
 
 log = logging.getLogger("cityhub.sensing.webhooks")
 
@@ -34,6 +37,26 @@ BASE_DELAY_S = 5.0
 MAX_DELAY_S = 3600.0
 LEASE_S = 60  # a delivery being sent is not picked by another worker for this long
 TIMEOUT_S = 5.0
+
+
+PURPOSE = "sensing.webhook"  # the SM4 key of webhook secrets
+CONTEXT = "sensing_webhooks.secret"
+
+
+def _key(settings: Settings) -> bytes:
+    return sm4.derive_key(settings.secret_key.get_secret_value(), PURPOSE)
+
+
+def seal(settings: Settings, secret: str) -> str:
+    """A webhook secret as stored: SM4-encrypted."""
+    return sm4.encrypt(_key(settings), secret, context=CONTEXT)
+
+
+def unseal(settings: Settings, stored: str) -> str:
+    """The secret of a stored webhook (rows from before encryption pass as they are)."""
+    if not sm4.is_encrypted(stored):
+        return stored
+    return sm4.decrypt(_key(settings), stored, context=CONTEXT)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -77,7 +100,7 @@ def enqueue(session: Session, event: str, data: dict[str, Any], organization_id:
 
 
 def _claim(
-    factory: sessionmaker[Session], now: datetime, limit: int
+    factory: sessionmaker[Session], settings: Settings, now: datetime, limit: int
 ) -> list[tuple[int, str, str, str, str, int]]:
     with transaction(factory) as session:
         rows = list(
@@ -97,7 +120,7 @@ def _claim(
                 (
                     delivery.id,
                     hook.url,
-                    hook.secret,
+                    unseal(settings, hook.secret),
                     delivery.event,
                     delivery.payload,
                     delivery.attempts,
@@ -108,6 +131,7 @@ def _claim(
 
 def deliver_due(
     factory: sessionmaker[Session],
+    settings: Settings,
     *,
     max_attempts: int,
     now: datetime | None = None,
@@ -116,7 +140,7 @@ def deliver_due(
 ) -> int:
     """Send the deliveries that are due; the number delivered now."""
     moment = now or utcnow()
-    claimed = _claim(factory, moment, limit)
+    claimed = _claim(factory, settings, moment, limit)
     if not claimed:
         return 0
     own = client is None

@@ -682,10 +682,6 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "ops.nav.incidents": {"zh-CN": "故障看板", "en": "Incidents"},
     "ops.nav.plans": {"zh-CN": "应急预案", "en": "Emergency plans"},
     "ops.nav.projects": {"zh-CN": "建设项目", "en": "Projects"},
-    "ops.login_required": {
-        "zh-CN": "运维管理需要登录后查看。",
-        "en": "Log in to see operations.",
-    },
     "ops.forbidden": {
         "zh-CN": "您的角色无权查看运维数据。",
         "en": "Your role may not see operations data.",
@@ -1185,6 +1181,36 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "zh-CN": "该资源不是已发布的数据库表，没有可查询的数据行。",
         "en": "This resource is not a published table; it has no rows to query.",
     },
+    # -- digital cockpit (cityhub.indicators) ---------------------------------
+    "nav.cockpit": {"zh-CN": "数字驾驶舱", "en": "Cockpit"},
+    "cockpit.title": {"zh-CN": "数字驾驶舱", "en": "Digital cockpit"},
+    "cockpit.scope": {"zh-CN": "范围", "en": "Scope"},
+    "cockpit.city_all": {"zh-CN": "全市", "en": "Whole city"},
+    "cockpit.figures": {"zh-CN": "核心指标", "en": "Key figures"},
+    "cockpit.map": {"zh-CN": "区县分布", "en": "Districts"},
+    "cockpit.map_by": {"zh-CN": "着色指标", "en": "Colour by"},
+    "cockpit.drill_hint": {
+        "zh-CN": "点击区县查看该区县的全部指标，点击“全市”返回。",
+        "en": "Click a district to see every panel for it; “Whole city” goes back.",
+    },
+    "cockpit.ticker": {"zh-CN": "实时告警与动态", "en": "Live alarms and events"},
+    "cockpit.trend7": {"zh-CN": "近 7 日趋势", "en": "Last 7 days"},
+    "cockpit.trend30": {"zh-CN": "近 30 日趋势", "en": "Last 30 days"},
+    "cockpit.details": {"zh-CN": "详情", "en": "Details"},
+    "cockpit.back": {"zh-CN": "返回平台", "en": "Back to the platform"},
+    "cockpit.live": {"zh-CN": "实时", "en": "Live"},
+    "cockpit.reconnecting": {"zh-CN": "正在重连", "en": "Reconnecting"},
+    "cockpit.no_events": {"zh-CN": "暂无告警和动态", "en": "No alarms or events"},
+    "cockpit.no_value": {"zh-CN": "暂无数据", "en": "No data"},
+    "cockpit.kind.alarm": {"zh-CN": "告警", "en": "Alarm"},
+    "cockpit.kind.incident": {"zh-CN": "故障", "en": "Incident"},
+    "cockpit.kind.delivery": {"zh-CN": "交付", "en": "Delivery"},
+    "cockpit.rows": {"zh-CN": "{n} 条", "en": "{n} rows"},
+    "cockpit.devices": {"zh-CN": "设备", "en": "Devices"},
+    "cockpit.status.online": {"zh-CN": "在线", "en": "Online"},
+    "cockpit.status.offline": {"zh-CN": "离线", "en": "Offline"},
+    "cockpit.status.fault": {"zh-CN": "故障", "en": "Fault"},
+    "cockpit.status.maintenance": {"zh-CN": "检修", "en": "Maintenance"},
 }
 
 
