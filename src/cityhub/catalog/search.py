@@ -5,7 +5,7 @@ Text matching, term by term (whitespace separates terms; every term must match):
   (a substring index, so 人口基础 finds 人口基础信息); trigrams cannot match 1-2
   characters, so shorter terms (人口) fall back to LIKE on the search text.
 - PostgreSQL: LIKE on the (lower-cased) search text, served by the pg_trgm GIN index for
-  3+ characters, and by a GIN index of its 1- and 2-character grams for shorter terms.
+  3+ characters.
 
 Relevance is the same on both databases: names equal to, starting with, or containing the
 query come first, then other matches; shorter (more specific) names first; then by id.
@@ -28,7 +28,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Text,
     and_,
     case,
     func,
@@ -112,12 +111,11 @@ def _phrase(term: str) -> str:
 def _text_conditions(
     session: Session, terms: list[str]
 ) -> tuple[list[ColumnElement[bool]], Any | None]:
-    """WHERE conditions for the terms, and the subquery of text hits to join, if any."""
-    if session.get_bind().dialect.name == "postgresql":
-        return ([_id_set(session, _pg_text_hits(session, terms))] if terms else []), None
+    """WHERE conditions for the terms, and the FTS subquery to join (SQLite) if any."""
     conditions: list[ColumnElement[bool]] = []
     fts = None
-    long_terms = [t for t in terms if len(t) >= FTS_MIN]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    long_terms = [t for t in terms if len(t) >= FTS_MIN] if sqlite else []
     if long_terms:
         expr = " AND ".join(_phrase(t) for t in long_terms)
         fts = (
@@ -127,35 +125,13 @@ def _text_conditions(
             .subquery("fts")
         )
     for term in terms:
-        if term not in long_terms:  # search_text is stored lower-cased
-            conditions.append(_like(term))
+        if term in long_terms:
+            continue
+        # search_text is stored lower-cased: a plain LIKE is case-insensitive, and on
+        # PostgreSQL it is what the pg_trgm index serves (3+ characters).
+        pattern = f"%{_like_escape(term.lower())}%"
+        conditions.append(Resource.search_text.like(pattern, escape="\\"))
     return conditions, fts
-
-
-def _like(term: str) -> ColumnElement[bool]:
-    return Resource.search_text.like(f"%{_like_escape(term.lower())}%", escape="\\")
-
-
-def _pg_text_hits(session: Session, terms: list[str]) -> list[int]:
-    """PostgreSQL: the ids whose text matches, from the GIN indexes alone (pg_trgm for 3+
-    characters, the 1-2 character grams below that), asked before any other filter.
-
-    Asked together with the filters, the planner prices the GIN scans above the other
-    indexes or a scan of the whole catalog, then checks the text row by row: 5-15x
-    slower on 10,000 resources, and the grams function is far too costly per row. So the
-    text goes first, alone, with the whole-table scan switched off for this one query."""
-    conditions = [_like(term) for term in terms]
-    if all(len(term) < FTS_MIN for term in terms):  # else trigrams narrow it, LIKE does the rest
-        for term in terms:
-            grams = type_coerce(func.catalog_grams(Resource.search_text), ARRAY(Text))
-            conditions.append(grams.contains([term.lower()]))
-    conn = session.connection()
-    # One round trip: the select list is evaluated in order, so `before` is the old value.
-    switch = "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
-    before = conn.scalar(text(switch))
-    ids = list(conn.scalars(select(Resource.id).where(*conditions)))
-    conn.execute(text("SELECT set_config('enable_seqscan', :v, true)"), {"v": before})
-    return ids
 
 
 def _rank(terms: list[str]) -> ColumnElement[Any]:

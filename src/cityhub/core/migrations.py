@@ -20,15 +20,10 @@ _PG_LOCK = 0x43_49_54_59  # "CITY": one migrator at a time across processes
 # - the datastore's data tables `ds_<resource>` (library.datastore.TABLE_PREFIX): data,
 #   made at run time for published resources, not schema.
 _UNMODELLED_TABLE = re.compile(r"^(\w+_fts(_(data|idx|content|docsize|config))?|ds_\w+)$")
-# PostgreSQL-only expression indexes on functions the migrations define (no model can
-# declare them portably): the catalog's index of 1-2 character grams.
-_UNMODELLED_INDEX = frozenset({"ix_catalog_resources_search_grams"})
 
 
 def include_name(name: str | None, type_: NameFilterType, _parents: NameFilterParentNames) -> bool:
     """Alembic name filter: comparisons and autogenerate skip the unmodelled tables."""
-    if type_ == "index":
-        return name not in _UNMODELLED_INDEX
     return not (type_ == "table" and name is not None and _UNMODELLED_TABLE.match(name))
 
 
