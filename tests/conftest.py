@@ -35,6 +35,13 @@ def _base_settings(tmp: Path, url: str) -> Settings:
     return Settings(database_url=url, data_dir=tmp, demo_mode=True, log_level="WARNING")
 
 
+@pytest.fixture(autouse=True)
+def _no_background_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built in tests run no periodic jobs: on SQLite a job's write would race the
+    test's own (database is locked). A test of background work sets it back to true."""
+    monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "false")
+
+
 @pytest.fixture(scope="session")
 def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the regions loaded, made once per run."""

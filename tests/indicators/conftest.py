@@ -24,6 +24,12 @@ Auth = Callable[..., dict[str, str]]
 
 
 @pytest.fixture(autouse=True)
+def _background_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cockpit is refreshed by its jobs: here they run, as on a server."""
+    monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "true")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
     """Each test has its own database: forget devices and rules an earlier one cached."""
     forget_everywhere()

@@ -29,11 +29,14 @@ HOURLY = 3600.0
 MINUTE = 60.0
 
 
-def _library_table(session: Session, spec: LibrarySpec) -> Table | None:
-    """The golden-record table of a library, or None before anything was delivered."""
-    if not inspect(session.connection()).has_table(spec.table_spec.name):
+def _library_table(session: Session, spec: LibrarySpec, *needed: str) -> Table | None:
+    """The golden-record table of a library, or None before anything was delivered (or
+    while a resource of that code holds a plain table without the `needed` columns)."""
+    inspector = inspect(session.connection())
+    if not inspector.has_table(spec.table_spec.name):
         return None
-    return golden.table(spec.layout)
+    present = {c["name"] for c in inspector.get_columns(spec.table_spec.name)}
+    return golden.table(spec.layout) if set(needed) <= present else None
 
 
 def by_district(
@@ -47,7 +50,7 @@ def by_district(
 
 
 def residents(session: Session, ctx: Context) -> Iterator[Reading]:
-    table = _library_table(session, POPULATION)
+    table = _library_table(session, POPULATION, "hjqh", "swrq")
     if table is None:
         return
     region, died = table.c.hjqh, table.c.swrq
@@ -57,7 +60,7 @@ def residents(session: Session, ctx: Context) -> Iterator[Reading]:
 
 
 def market_entities(session: Session, ctx: Context) -> Iterator[Reading]:
-    table = _library_table(session, LEGAL_ENTITIES)
+    table = _library_table(session, LEGAL_ENTITIES, golden.REGION, "djzt")
     if table is None:
         return
     region, status = table.c[golden.REGION], table.c.djzt
@@ -71,7 +74,7 @@ def economy(code: str) -> Compute:
     """The latest statistical period of one 统计局 indicator, per region."""
 
     def compute(session: Session, ctx: Context) -> Iterator[Reading]:
-        table = _library_table(session, ECONOMY)
+        table = _library_table(session, ECONOMY, "tjq", "zbdm", "qhdm", "zbz")
         if table is None:
             return
         latest = session.scalar(select(func.max(table.c.tjq)).where(table.c.zbdm == code))
