@@ -86,7 +86,10 @@ def test_errors_are_problems(client: TestClient, auth: Auth) -> None:
         headers=viewer,
     )
     assert backwards.status_code == 400
-    assert client.get("/cockpit", follow_redirects=False).headers["location"] == "/login"
+    assert (
+        client.get("/cockpit", follow_redirects=False).headers["location"]
+        == "/login?next=%2Fcockpit"
+    )
 
 
 def test_cockpit_twin_drills_down(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
@@ -25,7 +26,8 @@ def _login(client: TestClient, username: str) -> None:
 def test_pages_need_a_login(client: TestClient) -> None:
     for path in ("/sensing/devices", "/sensing/devices/X", "/sensing/alarms"):
         answer = client.get(path, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/login"
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/login?next={quote(path, safe='')}"
 
 
 def test_device_list_map_and_detail(client: TestClient, operator: dict[str, str]) -> None:

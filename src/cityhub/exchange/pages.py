@@ -22,16 +22,12 @@ from cityhub.exchange import service as svc
 from cityhub.exchange.auth import actor as actor_of
 from cityhub.exchange.models import Batch, QuarantineRow
 from cityhub.exchange.vocab import BatchStatus, Mode, QuarantineStatus, SourceKind
-from cityhub.security.deps import OptionalUser
 from cityhub.security.models import Role
+from cityhub.web.deps import PageUser
 from cityhub.web.pages import csrf_valid, render
 
 router = APIRouter(include_in_schema=False)
 STAFF = frozenset({Role.platform_admin, Role.operator, Role.auditor})
-
-
-def _login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/exchange", response_class=HTMLResponse)
@@ -39,12 +35,10 @@ def batches_page(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     resource: str = "",
     status: str = "",
 ) -> Response:
-    if user is None:
-        return _login()
     actor = svc.Actor.of(user)
     try:
         stmt = svc.listing(actor, resource=resource or None, status=status or None, limit=100)
@@ -70,11 +64,9 @@ def batch_page(
     batch_id: int,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     error: str = "",
 ) -> Response:
-    if user is None:
-        return _login()
     batch = svc.get(db, batch_id)
     svc.can_read(svc.Actor.of(user), batch)
     rows = svc.quarantine_page(db, batch_id, limit=100)
@@ -141,10 +133,8 @@ def resubmit(
 
 @router.get("/exchange/quality", response_class=HTMLResponse)
 def quality_page(
-    request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    request: Request, db: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
-    if user is None:
-        return _login()
     stmt = select(Batch.resource_code).distinct().order_by(Batch.resource_code)
     if not set(user.roles) & STAFF:
         stmt = stmt.where(Batch.provider_id == user.organization_id)

@@ -8,7 +8,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,8 @@ from cityhub.indicators import cockpit_data
 from cityhub.indicators.cache import cache_of
 from cityhub.indicators.cockpit_data import Cockpit
 from cityhub.indicators.stream import feed_of, messages
-from cityhub.security.deps import CurrentUser, OptionalUser, current_user, optional_user
+from cityhub.security.deps import CurrentUser, current_user, optional_user
+from cityhub.web.deps import PageUser
 from cityhub.web.i18n import t
 from cityhub.web.pages import _lang, render
 
@@ -128,12 +129,10 @@ def cockpit_page(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     region: RegionParam = None,
     map: MapParam = None,
 ) -> Response:
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
     lang, _ = _lang(request, settings)
     data = cockpit_data.build(db, settings, lang, region or None, map)
     return render(

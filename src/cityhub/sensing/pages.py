@@ -14,9 +14,9 @@ from cityhub.core.deps import SessionDep, SettingsDep
 from cityhub.core.pagination import decode_cursor, encode_cursor
 from cityhub.directory.models import Organization, Region
 from cityhub.errors import CityHubError
-from cityhub.security.deps import OptionalUser
 from cityhub.sensing import alarm_admin, devices, insights
 from cityhub.sensing.models import AlarmState, DeviceKind, DeviceStatus
+from cityhub.web.deps import PageUser
 from cityhub.web.i18n import t
 from cityhub.web.pages import _lang, csrf_valid, render
 
@@ -32,16 +32,12 @@ def _regions(db: SessionDep, settings: SettingsDep) -> list[Region]:
     )
 
 
-def _login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
-
-
 @router.get("/sensing/devices", response_class=HTMLResponse)
 def device_list(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     kind: Annotated[str, Query(max_length=16)] = "",
     status: Annotated[str, Query(max_length=16)] = "",
     region: Annotated[str, Query(pattern=r"^(\d{6})?$")] = "",
@@ -49,8 +45,6 @@ def device_list(
     cursor: str | None = None,
 ) -> Response:
     """The filter form sends every field; an empty one means "any"."""
-    if user is None:
-        return _login()
     after = decode_cursor(cursor)
     chosen_kind = DeviceKind(kind) if kind in {k.value for k in DeviceKind} else None
     chosen_status = DeviceStatus(status) if status in {s.value for s in DeviceStatus} else None
@@ -90,10 +84,8 @@ def device_list(
 
 @router.get("/sensing/devices/{code}", response_class=HTMLResponse)
 def device_page(
-    code: str, request: Request, db: SessionDep, settings: SettingsDep, user: OptionalUser
+    code: str, request: Request, db: SessionDep, settings: SettingsDep, user: PageUser
 ) -> Response:
-    if user is None:
-        return _login()
     try:
         device = devices.get_device(db, code)
     except CityHubError as exc:
@@ -127,11 +119,9 @@ def alarm_inbox(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     state: Annotated[str, Query(pattern="^(open|raised|acknowledged|cleared|all)$")] = "open",
 ) -> Response:
-    if user is None:
-        return _login()
     rows = alarm_admin.list_alarms(
         db,
         limit=200,
@@ -164,11 +154,9 @@ def acknowledge_form(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
-    user: OptionalUser,
+    user: PageUser,
     csrf_token: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    if user is None:
-        return _login()
     lang, _ = _lang(request, settings)
     city = db.get(Region, settings.city_code)
     if not csrf_valid(request, settings, csrf_token):
