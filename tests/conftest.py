@@ -40,6 +40,8 @@ def _no_background_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Apps built in tests run no periodic jobs: on SQLite a job's write would race the
     test's own (database is locked). A test of background work sets it back to true."""
     monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "false")
+    # Reads' audit rows are written at once, so a test can read them back at once.
+    monkeypatch.setenv("CITYHUB_AUDIT_FLUSH_SECONDS", "0")
 
 
 @pytest.fixture(scope="session")

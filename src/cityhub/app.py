@@ -40,6 +40,7 @@ from cityhub.ops import runtime as ops_runtime
 from cityhub.ops.api import router as ops_router
 from cityhub.ops.metrics import MetricsMiddleware, metrics_router
 from cityhub.ops.pages import router as ops_pages_router
+from cityhub.security import audit
 from cityhub.security.api import router as security_router
 from cityhub.security.audit import AuditMiddleware
 from cityhub.sensing.api import router as sensing_router
@@ -63,8 +64,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             upgrade(engine)
         scheduler = start_scheduler(app)  # periodic jobs of every package (CITYHUB_SCHEDULER_*)
+        audit_writer = audit.writer_of(app)
+        audit_writer.start()
         yield
         stop_scheduler(scheduler)
+        audit_writer.close()
         engine.dispose()
 
     app = FastAPI(
@@ -90,6 +94,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ledger_runtime.install(app)  # sequencer, signed heads, tamper audit on the scheduler
 
     app.include_router(health_router)
+    # Routers are matched in turn, each costing every request that passes it: the APIs
+    # that dashboards poll come first (their paths are theirs alone).
+    app.include_router(indicators_router, prefix="/api/v1")  # recomputed on events, schedule
+    app.include_router(cockpit_router, prefix="/api/v1")  # cockpit JSON twin, SSE stream
     app.include_router(directory_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(web_api_router, prefix="/api/v1")
@@ -110,8 +118,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(sensing_pages_router)
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(ops_pages_router)
-    app.include_router(indicators_router, prefix="/api/v1")  # recomputed on events, schedule
-    app.include_router(cockpit_router, prefix="/api/v1")  # cockpit JSON twin, SSE stream
     app.include_router(cockpit_pages_router)  # /cockpit
     app.include_router(metrics_router)  # /metrics, Prometheus text format
     app.include_router(demo_ops_router)  # /demo/endpoints/...: answers in demo mode only

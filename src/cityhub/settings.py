@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     app_daily_rows: int = Field(
         default=10_000_000, ge=1, description="Default daily quota of rows returned."
     )
+    audit_flush_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="How often the audit rows of read calls (GET) are written in a batch; 0 "
+        "writes each at once. Changes are always audited at once.",
+    )
     meter_flush_seconds: float = Field(
         default=1.0,
         ge=0,

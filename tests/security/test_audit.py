@@ -12,9 +12,11 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cityhub.app import create_app
 from cityhub.core.db import transaction
 from cityhub.security import audit
 from cityhub.security.models import AuditEvent, Role
+from cityhub.settings import Settings
 
 from .helpers import PASSWORD, problem
 
@@ -202,3 +204,33 @@ def test_orm_changes_to_a_row_are_refused_too(db: sessionmaker[Session]) -> None
         row.detail = '{"forged": true}'
     with pytest.raises(DBAPIError, match="append-only"), transaction(db) as session:
         session.delete(session.query(AuditEvent).one())
+
+
+def test_reads_are_recorded_in_batches_and_changes_at_once(
+    settings: Settings, auth: Auth, events: Events
+) -> None:
+    settings.audit_flush_seconds = 60  # no batch falls due during the test
+    with TestClient(create_app(settings)) as batching:
+        headers = auth(Role.platform_admin, username="root")
+        assert batching.get("/api/v1/organizations", headers=headers).status_code == 200
+        assert batching.get("/api/v1/organizations/0", headers=headers).status_code == 404
+        assert events(action="GET /api/v1/organizations") == []  # still in the batch
+        assert audit.writer_of(batching.app).pending() == 2
+        created = batching.post(
+            "/api/v1/organizations",
+            json={"code": "LYBATCH", "name_zh": "批次局", "kind": "government"},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        [write] = events(action="POST /api/v1/organizations")  # a change: at once
+        assert write.status == 201
+    # The server's shutdown wrote the pending batch, refusals included.
+    [read] = events(action="GET /api/v1/organizations")
+    [missing] = events(action="GET /api/v1/organizations/0")
+    assert (read.actor, read.status, missing.status, missing.outcome) == (
+        "root",
+        200,
+        404,
+        "failed",
+    )
+    assert "no organization" in missing.detail or "reason" in missing.detail

@@ -25,11 +25,12 @@ from cityhub.core.logging import request_id_var
 from cityhub.errors import CityHubError, Unauthorized
 from cityhub.gateway import access, resources
 from cityhub.gateway.limits import Allowance
-from cityhub.gateway.metering import AuditLine, Usage
+from cityhub.gateway.metering import Usage
 from cityhub.gateway.runtime import cache_of, ensure_then_retry, gate_of, meter_of
 from cityhub.gateway.workdays import Calendar
 from cityhub.library import datastore as ds
 from cityhub.security import audit
+from cityhub.security.audit import AuditLine
 from cityhub.security.deps import SESSION_COOKIE, client_ip
 
 T = TypeVar("T")

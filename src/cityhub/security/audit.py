@@ -1,6 +1,8 @@
 """The append-only audit log: who did what, when, from where, with what outcome.
 
-Every /api/v1 call gets one row, written by `AuditMiddleware` once the call is answered.
+Every /api/v1 call gets one row, written by `AuditMiddleware` once the call is answered:
+a change's row at once, a read's row in the next batch of `CITYHUB_AUDIT_FLUSH_SECONDS`
+(one transaction per call would cost a read more than the read itself).
 The caller is known from a plain snapshot (`AuditActor`) that the auth dependency leaves in
 the request state: ORM objects may be expired or detached by then. A handler may add
 detail (`annotate`) or, when it writes its own rows in their own transactions as login
@@ -11,14 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cityhub.core.batching import BatchWriter
+from cityhub.core.db import utcnow
 from cityhub.core.logging import request_id_var
 from cityhub.security.models import AuditEvent
 
@@ -32,6 +36,8 @@ ACTOR_KEY = "audit_actor"
 DETAIL_KEY = "audit_detail"
 RECORDED_KEY = "audit_recorded"
 AUDITED_PREFIXES = ("/api/v1/", "/login", "/logout")
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITER = "audit_writer"
 _KEEP = 8192  # bytes of an error answer kept to find its reason
 
 
@@ -42,6 +48,58 @@ class AuditActor:
     username: str
     organization_id: int | None
     credential: str  # "api_key:<prefix>", "session" or "password"
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit row, held in memory until its batch is written."""
+
+    at: datetime
+    actor: str
+    organization_id: int | None
+    action: str
+    target: str
+    outcome: str
+    status: int
+    ip: str
+    request_id: str
+    detail: dict[str, Any]
+
+
+def audit_rows(lines: list[AuditLine]) -> list[dict[str, Any]]:
+    """`audit_events` rows of `lines`, for one multi-row insert."""
+    return [
+        {
+            **asdict(line),
+            "detail": json.dumps(line.detail, ensure_ascii=False, default=str),
+            "actor": line.actor[:64],
+            "action": line.action[:128],
+            "target": line.target[:512],
+            "ip": line.ip[:64],
+            "request_id": line.request_id[:64],
+        }
+        for line in lines
+    ]
+
+
+def write_lines(sessions: sessionmaker[Session], lines: list[AuditLine]) -> None:
+    with sessions() as session, session.begin():
+        session.execute(insert(AuditEvent), audit_rows(lines))
+
+
+def writer_of(app: Any) -> BatchWriter[AuditLine]:
+    """The app's batch writer of read calls' rows (started by the app's lifespan; until
+    then, or without one, each row is written at once)."""
+    found: BatchWriter[AuditLine] | None = getattr(app.state, WRITER, None)
+    if found is None:
+        settings = app.state.settings
+        sessions = app.state.sessions
+        found = BatchWriter(
+            "audit", lambda lines: write_lines(sessions, lines),
+            lambda: float(settings.audit_flush_seconds),
+        )  # fmt: skip
+        setattr(app.state, WRITER, found)
+    return found
 
 
 def outcome_for(status: int) -> str:
@@ -182,21 +240,23 @@ class AuditMiddleware:
             detail["credential"] = actor.credential
         if reason:
             detail["reason"] = reason
+        line = AuditLine(
+            at=utcnow(),
+            actor=actor.username if actor else "anonymous",
+            organization_id=actor.organization_id if actor else None,
+            action=f"{scope['method']} {scope['path']}",
+            target=scope["path"] + (f"?{query}" if query else ""),
+            outcome=outcome_for(status),
+            status=status,
+            ip=client[0] or "",
+            request_id=str(state.get("request_id", "")),
+            detail=detail,
+        )
         try:
-            factory: sessionmaker[Session] = scope["app"].state.sessions
-            with factory() as session, session.begin():
-                record(
-                    session,
-                    actor=actor.username if actor else "anonymous",
-                    organization_id=actor.organization_id if actor else None,
-                    action=f"{scope['method']} {scope['path']}",
-                    target=scope["path"] + (f"?{query}" if query else ""),
-                    outcome=outcome_for(status),
-                    status=status,
-                    ip=client[0] or "",
-                    detail=detail,
-                    request_id=str(state.get("request_id", "")),
-                )
+            if scope["method"] in READS:
+                writer_of(scope["app"]).add(line)  # a failed batch is retried, and logged
+            else:
+                write_lines(scope["app"].state.sessions, [line])
         except Exception:  # the answer is already sent; losing the row must be loud
             log.critical("audit row could not be written", exc_info=True)
 

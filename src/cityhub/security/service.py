@@ -12,7 +12,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
@@ -159,17 +159,27 @@ def user_and_key_for_api_key(session: Session, raw: str) -> tuple[User, ApiKey]:
     parts = raw.removeprefix(API_KEY_PREFIX).split("_", 1)
     if not raw.startswith(API_KEY_PREFIX) or len(parts) != 2 or not all(parts):
         raise Unauthorized("the API key is malformed (expected chk_<prefix>_<secret>)")
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
-    if key is None or not secrets.compare_digest(key.key_hash, sha256_hex(raw)):
+    # One round trip for the key, its user, their organization and roles: every call pays it.
+    found = (
+        session.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.prefix == parts[0])
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if found is None or not secrets.compare_digest(found[0].key_hash, sha256_hex(raw)):
         raise Unauthorized("unknown API key")
+    key, user = found
     now = utcnow()
     status = key_status(key, now)
     if status == "revoked":
         raise Unauthorized("the API key was revoked")
     if status == "expired":
         raise Unauthorized("the API key has expired")
-    user = session.get(User, key.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise Unauthorized("the API key's user is disabled")
     if key.last_used_at is None or now - as_utc(key.last_used_at) > timedelta(minutes=1):
         key.last_used_at = now  # coarse, so hot keys do not write on every call
@@ -237,11 +247,20 @@ def start_session(
 
 
 def user_for_session(session: Session, token: str) -> User | None:
-    row = session.get(WebSession, sha256_hex(token))
-    if row is None or as_utc(row.expires_at) <= utcnow():
+    found = (
+        session.execute(
+            select(WebSession, User)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash == sha256_hex(token))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if found is None or as_utc(found[0].expires_at) <= utcnow():
         return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    user: User = found[1]
+    return user if user.is_active else None
 
 
 def end_session(session: Session, token: str) -> None:
