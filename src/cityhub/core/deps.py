@@ -12,7 +12,8 @@ from cityhub.core.events import attach
 from cityhub.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """Async, as other trivial dependencies: a sync one costs each request a thread hop."""
     settings: Settings = request.app.state.settings
     return settings
 

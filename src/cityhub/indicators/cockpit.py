@@ -18,7 +18,7 @@ from cityhub.indicators import cockpit_data
 from cityhub.indicators.cache import cache_of
 from cityhub.indicators.cockpit_data import Cockpit
 from cityhub.indicators.stream import feed_of, messages
-from cityhub.security.deps import CurrentUser, current_user, optional_user
+from cityhub.security.deps import CurrentUser, optional_user, signed_in
 from cityhub.web.deps import PageUser
 from cityhub.web.i18n import t
 from cityhub.web.pages import _lang, render
@@ -64,7 +64,7 @@ def _stream_user(request: Request) -> None:
     """Who is asking, in a session of its own: a stream must not hold a request session
     (and its transaction) open for as long as it runs."""
     with request.app.state.sessions() as session, session.begin():
-        current_user(request, optional_user(request, session))
+        signed_in(request, optional_user(request, session))
 
 
 @api_router.get(
