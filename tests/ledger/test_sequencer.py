@@ -308,6 +308,37 @@ def test_the_scheduler_signs_heads_and_audits_on_schedule(
     assert alarms == []  # a clean log raises no alarm
 
 
+def test_the_audit_reads_one_snapshot_while_the_log_grows(
+    db: sessionmaker[Session], settings: Settings, emit_events: Emitter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """An append and a first signed head that commit while the audit runs (the scheduled
+    sequencer and signer do) are not findings: the audit sees the log as it began."""
+    from cityhub.ledger import audit
+    from cityhub.ledger.service import sign_head
+
+    ls = ledger_copy(settings, background=False, gap_grace_seconds=0)
+    emit_events(5)
+    sequence(db, ls)
+    real, grown = store.get_ledger, list[bool]()
+
+    def then_grow(session: Session, name: str = store.DEFAULT_LEDGER) -> object:
+        ledger = real(session, name)
+        if not grown:  # once, right after the audit read the size: other writers commit
+            grown.append(True)
+            emit_events(300)  # past a tile boundary: the edge tiles change too
+            assert sequence(db, ls).size == 305
+            sign_head(db, ls, None)
+        return ledger
+
+    monkeypatch.setattr(store, "get_ledger", then_grow)
+    run = audit.run_audit(db)
+    assert grown and run.ok, run.findings
+    assert run.checked >= 5
+    monkeypatch.undo()
+    assert audit.run_audit(db).ok  # and the grown log audits clean on its own
+
+
 def test_no_ledger_jobs_when_background_is_off(
     settings: Settings, db: sessionmaker[Session]
 ) -> None:

@@ -254,6 +254,22 @@ register_auditor("ledger.events", audit_unsequenced)
 register_auditor("digests", audit_digests)
 
 
+def _read_one_snapshot(session: Session) -> None:
+    """Make every read of the audit's transaction see the database as of its first read.
+
+    The sequencer and the head signer keep committing while an audit runs; statement by
+    statement (PostgreSQL's READ COMMITTED, SQLite outside a transaction, as pysqlite
+    leaves reads) the audit would mix the size it read first with entries, edge tiles,
+    heads and keys committed later, and report a clean log as damaged. (On SQLite the WAL
+    cannot be checkpointed past the snapshot, so it grows until the audit ends.)"""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    elif conn.dialect.name == "sqlite" and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN")  # a WAL snapshot from the first read to the end
+
+
 def run_audit(
     factory: sessionmaker[Session],
     *,
@@ -267,6 +283,7 @@ def run_audit(
     started = utcnow()
     outcome = Outcome()
     with factory() as session, session.begin():
+        _read_one_snapshot(session)
         ledger = store.get_ledger(session)
         _CONTEXT[id(session)] = AuditContext(session, data_dir)
         try:
