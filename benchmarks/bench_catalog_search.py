@@ -18,6 +18,8 @@ Side by side, in the same run and on the same data:
     ckan         GET /api/3/action/package_search with facet.field (the CKAN peer path)
     like-scan    the naive peer: the same text matches as one LIKE '%q%' scan per query,
                  no index, no facets (what one writes without a full-text index)
+    after edit   service call right after a resource was edited (outside the mix): what
+                 the in-memory search index costs to rebuild
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select, text, update
 
 from cityhub.app import create_app
 from cityhub.catalog import codes
@@ -124,18 +126,18 @@ def build(engine: Engine, settings: Settings, n: int, seed: int) -> None:
     with transaction(factory) as session:
         seed_regions(session, settings)
         orgs: dict[str, Organization] = {}
-        for spec in ALL_ORGS:
+        for org_spec in ALL_ORGS:
             org = Organization(
-                code=spec.code,
-                name_zh=spec.name_zh,
-                name_en=spec.name_en,
-                kind=spec.kind,
-                region_code=spec.region_code,
-                parent_id=orgs[spec.parent].id if spec.parent else None,
+                code=org_spec.code,
+                name_zh=org_spec.name_zh,
+                name_en=org_spec.name_en,
+                kind=org_spec.kind,
+                region_code=org_spec.region_code,
+                parent_id=orgs[org_spec.parent].id if org_spec.parent else None,
             )
             session.add(org)
             session.flush()
-            orgs[spec.code] = org
+            orgs[org_spec.code] = org
     sequence: dict[str, int] = {}
     items_per_subject: dict[tuple[str, str], int] = {}
     rows, children = [], []
@@ -364,8 +366,10 @@ def main() -> None:
                 conn.execute(LIKE_COUNT, {"p": pattern}).scalar()
 
         with TestClient(create_app(settings, migrate=False)) as client:
-            for query, _, _ in mix[:20]:  # warm-up: caches, query plans
+            for query, _, _ in mix[:20]:  # warm-up: caches, query plans, search indexes
                 client.get("/api/v1/resources", params=params_of(query))
+                with factory() as session:
+                    search(session, query, None, limit=20)
             if args.gc_freeze:
                 gc.collect()
                 gc.freeze()
@@ -388,6 +392,17 @@ def main() -> None:
                 )
                 if query.q:
                     results["like-scan"].append(timed(run_like, f"%{query.q}%"))
+
+        def run_after_edit(n: int) -> None:
+            with factory() as session:
+                search(session, mix[n][0], None, limit=20)
+
+        edits: list[tuple[float, float]] = []
+        for n in range(10):
+            with transaction(factory) as session:
+                edited = update(Resource).where(Resource.id == n + 1)
+                session.execute(edited.values(updated_by=f"bench-{n}"))
+            edits.append(timed(run_after_edit, n))
         engine.dispose()
 
     print(
@@ -399,6 +414,7 @@ def main() -> None:
     )
     for name, samples in results.items():
         print(summary(name, samples))
+    print(summary("after edit", edits))
     wall99 = percentiles([w for w, _ in results["http"]])[1]
     cpu99 = percentiles([c for _, c in results["http"]])[1]
     sqlite = engine.dialect.name == "sqlite"  # PostgreSQL's own CPU is not in ours

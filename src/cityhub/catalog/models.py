@@ -1,9 +1,10 @@
 """Tables of the catalog: information resources, their items, coverage, keywords, versions
 and workflow steps.
 
-Full-text search: `search_text` holds the resource's searchable words. PostgreSQL indexes
-it with a pg_trgm GIN index; SQLite with the FTS5 trigram table `catalog_fts`, which the
-migration creates with triggers that keep it in step with every insert, update and delete.
+Full-text search: `search_text` holds the resource's searchable words, lower-cased. The
+search runs over an in-memory copy (`search_index`), kept current through
+`catalog_search_state`. The database indexes (PostgreSQL pg_trgm GIN; SQLite FTS5 trigram
+table `catalog_fts`, kept in step by triggers) remain for queries written in SQL.
 """
 
 from __future__ import annotations
@@ -131,6 +132,18 @@ class Resource(Base):
         """Coverage, kept in both its table and `region_key`."""
         self.regions = [ResourceRegion(region_code=c) for c in codes]
         self.region_key = ",".join(sorted(codes))
+
+
+class SearchState(Base):
+    """One row whose token changes, by trigger, with every write to the resources or their
+    keywords (catalog_0002): a process's in-memory search index is current while the
+    token it was built at is still the one stored. Random tokens are never reused, so an
+    index built inside a transaction that rolled back can never pass for current."""
+
+    __tablename__ = "catalog_search_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(36))
 
 
 class ResourceItem(Base):
