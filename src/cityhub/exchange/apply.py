@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from cityhub.core.db import utcnow
 from cityhub.directory.models import Organization
 from cityhub.exchange import bulk, changes, checks, readers
-from cityhub.exchange import standardize as std
 from cityhub.exchange.checks import ROW, Checked, ItemStats
 from cityhub.exchange.merging import (
     Landing,
@@ -36,6 +35,7 @@ from cityhub.exchange.models import QuarantineRow
 from cityhub.exchange.prefetch import prefetch
 from cityhub.exchange.prepare import Prepared
 from cityhub.exchange.vocab import Mode, QuarantineStatus
+from cityhub.library import datastore as ds
 
 Progress = Callable[[int], None]
 _HASH = "__key_hash"
@@ -121,13 +121,16 @@ def _all_keys(keys: tuple[str, ...]) -> pl.Expr:
 
 
 def _typed_keys(chunk: pl.DataFrame, prep: Prepared, ctx: Context) -> pl.DataFrame:
-    exprs = []
+    columns = []
     for code in prep.target.keys:
         item = next(i for i in prep.target.items if i.code == code)
-        raw = std.text(code) if code in chunk.columns else pl.lit(None, dtype=pl.String)
-        typed = checks._typed(item, raw, prep.target.rule(code), ctx.zone, ctx.city)
-        exprs.append(typed.alias(code))
-    return chunk.select(exprs)
+        if code in chunk.columns:
+            rule = prep.target.rule(code)
+            columns.append(checks.typed_column(chunk, item, rule, city=ctx.city, zone=ctx.zone))
+        else:
+            dtype = ds.polars_dtype(item.kind)
+            columns.append(pl.Series(code, [None] * chunk.height, dtype=dtype))
+    return pl.DataFrame(columns)
 
 
 class Applier:

@@ -55,9 +55,7 @@ def _title(item: ItemInfo) -> str:
     return f"{item.code} {item.name}" if item.name != item.code else item.code
 
 
-def _typed(
-    item: ItemInfo, raw: pl.Expr, rule: ItemRule, zone: str, city: str, upgrade: bool = True
-) -> pl.Expr:
+def _typed(item: ItemInfo, raw: pl.Expr, rule: ItemRule, zone: str, city: str) -> pl.Expr:
     """The standardized value in its storage dtype (null where it cannot be read)."""
     kind = item.kind
     if kind is ds.ColumnKind.integer:
@@ -72,7 +70,7 @@ def _typed(
         return std.datetime_utc(raw, zone)
     match rule.check:
         case "id_number":
-            return std.id_number(raw, upgrade=upgrade)
+            return std.id_number(raw)
         case "credit_code" | "industry":
             return std.credit_code(raw)
         case "phone":
@@ -162,60 +160,96 @@ def _failures(item: ItemInfo, rule: ItemRule, raw: pl.Expr, value: pl.Expr) -> l
     return [(mask.fill_null(False), message) for mask, message in out]
 
 
-def _needs(chunk: pl.DataFrame, columns: list[str], pattern: str) -> set[str]:
-    """The columns where some value matches `pattern` (one scan each, in one pass)."""
-    if not columns:
-        return set()
-    found = chunk.select([pl.col(c).str.contains(pattern).any().alias(c) for c in columns])
-    return {c for c, hit in zip(columns, found.row(0), strict=True) if hit}
-
-
-def _dirty(chunk: pl.DataFrame, columns: list[str]) -> set[str]:
-    """The columns `std.text` could change: some value is not ASCII (full-width forms,
-    other blanks), empty, or starts or ends with a control or blank character. Cheaper
-    than a regular expression, and never says clean where trimming would change a value."""
-    if not columns:
+def _dirty(chunk: pl.DataFrame, items: list[ItemInfo]) -> set[str]:
+    """The columns `std.text` would change: some value is empty, has blanks at an end, or
+    (unless kept) a full-width character. Exact, and far cheaper than folding: Chinese
+    names and addresses are not ASCII yet nearly never need anything."""
+    if not items:
         return set()
     probes = []
-    for c in columns:
-        col = pl.col(c)
-        edge = (col < "!") | (col.str.tail(1) < "!")  # "" < "!" too
-        probes.append((edge | (col.str.len_bytes() != col.str.len_chars())).any().alias(c))
+    for item in items:
+        col = pl.col(item.code)
+        edge = (col.str.len_bytes() == 0) | (
+            col.str.strip_chars().str.len_bytes() != col.str.len_bytes()
+        )
+        if item.kind is not ds.ColumnKind.text:
+            edge = edge | col.str.contains(std.FULL_WIDTH)
+        probes.append(edge.any().alias(item.code))
     found = chunk.select(probes)
-    return {c for c, hit in zip(columns, found.row(0), strict=True) if hit}
+    return {i.code for i, hit in zip(items, found.row(0), strict=True) if hit}
 
 
 _MOBILE = f"^{phone._SEGMENTS}$"  # a normalized mobile number, as `std.mobile` leaves it
 
 
 def _fast_typed(item: ItemInfo, raw: pl.Expr, rule: ItemRule) -> pl.Expr | None:
-    """A cheap expression equal to `_typed` wherever it is not null (the well-formed
-    values, nearly all of them); the rows it leaves null are typed again the slow way."""
+    """A cheap expression equal to `_typed` of the standardized text wherever it is not
+    null: it takes only values in their canonical spelling (nothing to trim or fold, so
+    the raw text is the standardized text), nearly all of them; the rows it leaves null
+    are standardized and typed again the slow way."""
     if item.kind is ds.ColumnKind.date:
-        return raw.str.to_date("%Y-%m-%d", strict=False)
+        return pl.when(raw.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).then(
+            raw.str.to_date("%Y-%m-%d", strict=False)
+        )
     if item.kind is not ds.ColumnKind.string and item.kind is not ds.ColumnKind.text:
         return None
+    if rule.check == "id_number":
+        return pl.when(raw.str.contains(r"^[0-9]{17}[0-9X]$")).then(raw)
     if rule.check == "phone":
         return pl.when(raw.str.contains(_MOBILE)).then(raw)
     if rule.check == "region":
-        return pl.when(raw.str.contains(r"^\d{6}$")).then(raw)
+        return pl.when(raw.str.contains(r"^[0-9]{6}$")).then(raw)
     return None
 
 
-def _patch(out: pl.DataFrame, slow: dict[str, pl.Expr]) -> pl.DataFrame:
-    """Type the rows the fast expressions left null with the full standardization."""
+@dataclass(frozen=True)
+class _Slow:
+    """How to type the rows a fast expression left null: `typed` over `__t_<code>`, after
+    `text` standardizes that column (None: it holds standardized text already)."""
+
+    typed: pl.Expr
+    text: pl.Expr | None = None
+
+
+def _patch(out: pl.DataFrame, slow: dict[str, _Slow]) -> pl.DataFrame:
+    """Standardize and type the rows the fast expressions left null, the full way (by
+    row positions: a few rows, so no pass over the whole chunk)."""
     flags = [f"__f_{code}" for code in slow]
     hits = out.select([pl.col(f).any() for f in flags]).row(0) if flags else ()
     patched = []
-    for (code, expr), flag, hit in zip(slow.items(), flags, hits, strict=True):
+    for (code, how), flag, hit in zip(slow.items(), flags, hits, strict=True):
         if not hit:
             continue
         where = out.get_column(flag).arg_true()
-        needed = out.select(f"__t_{code}", flag).filter(pl.col(flag))
-        values = needed.select(expr.alias("v")).to_series()
+        needed = out.get_column(f"__t_{code}").gather(where).to_frame()
+        if how.text is not None:
+            needed = needed.with_columns(how.text.alias(f"__t_{code}"))
+            column = out.get_column(f"__t_{code}").clone()
+            patched.append(column.scatter(where, needed.get_column(f"__t_{code}")))
+        values = needed.select(how.typed.alias("v")).to_series()
         column = out.get_column(f"__v_{code}").clone()
         patched.append(column.scatter(where, values.cast(column.dtype)))
-    return out.with_columns(patched).drop(flags) if patched else out.drop(flags)
+    return out.with_columns(patched) if patched else out  # the flags are left: unused
+
+
+def typed_column(
+    chunk: pl.DataFrame, item: ItemInfo, rule: ItemRule, *, city: str, zone: str
+) -> pl.Series:
+    """One delivered column standardized and typed as `check_chunk` types it (the fast
+    expression where it takes the value, the full standardization for the other rows)."""
+    raw = pl.col(item.code)
+    fast = _fast_typed(item, raw, rule)
+    keep_width = item.kind is ds.ColumnKind.text
+    if fast is None:
+        return chunk.select(
+            _typed(item, std.text(item.code, keep_width=keep_width), rule, zone, city)
+        ).to_series()
+    t, v = f"__t_{item.code}", f"__v_{item.code}"
+    out = chunk.select(
+        raw.alias(t), fast.alias(v), (raw.is_not_null() & fast.is_null()).alias(f"__f_{item.code}")
+    )
+    slow = _Slow(_typed(item, pl.col(t), rule, zone, city), std.text(t, keep_width=keep_width))
+    return _patch(out, {item.code: slow}).get_column(v).alias(item.code)
 
 
 def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) -> Checked:
@@ -223,10 +257,17 @@ def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) ->
     items = target.items
     delivered = [i for i in items if i.code in chunk.columns]
     codes = [i.code for i in delivered]
-    # trimming and full-width folding only for the columns that have anything to change
-    dirty = _dirty(chunk, codes)
-    ids = [c for c in codes if target.rule(c).check == "id_number"]
-    short_ids = _needs(chunk, ids, r"^\s*\d{15}\s*$")
+    filled = {
+        target.rule(i.code).region_item for i in items if target.rule(i.code).check == "address"
+    }
+    # columns with a fast path are standardized only where it does not take the value
+    at_once = {
+        i.code
+        for i in delivered
+        if i.code not in filled and _fast_typed(i, pl.col(i.code), target.rule(i.code)) is not None
+    }
+    # the others: trimming and folding only for columns that have anything to change
+    dirty = _dirty(chunk, [i for i in delivered if i.code not in at_once])
     frame = chunk.lazy().with_columns(
         [
             (
@@ -249,17 +290,20 @@ def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) ->
             )
             raw_of[rule.region_item] = pl.col(f"__t_{rule.region_item}")
     typed: list[pl.Expr] = []
-    slow: dict[str, pl.Expr] = {}
+    slow: dict[str, _Slow] = {}
     for item in items:
         if item.code not in raw_of:
             continue
         raw, rule = raw_of[item.code], target.rule(item.code)
-        full = _typed(item, raw, rule, zone, city, item.code in short_ids)
+        full = _typed(item, raw, rule, zone, city)
         fast = _fast_typed(item, raw, rule)
         if fast is None:
             typed.append(full.alias(f"__v_{item.code}"))
             continue
-        slow[item.code] = full
+        text = None
+        if item.code in at_once:
+            text = std.text(f"__t_{item.code}", keep_width=item.kind is ds.ColumnKind.text)
+        slow[item.code] = _Slow(full, text)
         typed += [
             fast.alias(f"__v_{item.code}"),
             (raw.is_not_null() & fast.is_null()).alias(f"__f_{item.code}"),
@@ -298,8 +342,12 @@ def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) ->
     value_cols = [pl.col(f"__v_{code}").alias(code) for code in value_of]
     key_cols = [k for k in target.keys if k in value_of]
     good = out.select(ROW, "__delete", "__bad", *value_cols).filter(~pl.col("__bad"))
-    upserts = good.filter(~pl.col("__delete")).drop("__delete", "__bad")
-    deletes = good.filter(pl.col("__delete")).select(ROW, *key_cols)
+    if OP in chunk.columns:
+        upserts = good.filter(~pl.col("__delete")).drop("__delete", "__bad")
+        deletes = good.filter(pl.col("__delete")).select(ROW, *key_cols)
+    else:  # no deletions: one pass less over the chunk
+        upserts = good.drop("__delete", "__bad")
+        deletes = good.clear().select(ROW, *key_cols)
     failed = out.filter(pl.col("__bad"))
     reasons = [pl.when(pl.col(f"__m{n}")).then(msg) for n, (_, _, msg) in enumerate(failures)]
     rejected = failed.select(
