@@ -35,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -272,8 +273,24 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-cockpit-"))
-    url = args.database_url or f"sqlite:///{tmp / 'cockpit.db'}"
+    url, schema = args.database_url or f"sqlite:///{tmp / 'cockpit.db'}", ""
     print(f"database: {make_engine(url).url.render_as_string(hide_password=True)}")
+    if args.database_url:  # a private schema, dropped afterwards
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with make_engine(url).begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        run(args, url, tmp)
+    finally:
+        if schema:
+            with make_engine(args.database_url).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(0)
+
+
+def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     settings, key = prepare(url, tmp)
     took = load_population(settings, args.residents)
     print(f"load {args.residents:,} residents: {took:.1f} s ({args.residents / took:,.0f} rows/s)")
@@ -313,8 +330,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(10)
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(0)
 
 
 if __name__ == "__main__":
