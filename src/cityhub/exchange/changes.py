@@ -27,8 +27,8 @@ from cityhub.exchange.models import ChangeRecord, ResourceState
 from cityhub.exchange.util import as_utc
 from cityhub.gateway.access import View
 from cityhub.library import golden, hooks
-from cityhub.library import merge as library_merge
 from cityhub.library import target as library_target
+from cityhub.library.merge_plan import keys_of
 
 BATCH_KEY = "cityhub.exchange.batch_id"
 
@@ -81,7 +81,7 @@ def _keys(session: Session, resource_code: str, frames: tuple[pl.DataFrame, ...]
         elif layout.key_columns and all(c in frame.columns for c in layout.key_columns):
             parts.append(frame.select(golden.key_expr(layout)).to_series())
         elif not layout.key_columns:  # keyless: a row is keyed by its fingerprint
-            parts.append(library_merge.keys_of(layout, frame))
+            parts.append(keys_of(layout, frame))
     if not parts:
         return pl.Series("key", [], dtype=pl.String)
     return pl.concat([p.alias("key") for p in parts])
