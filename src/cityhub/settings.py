@@ -260,6 +260,30 @@ class Settings(BaseSettings):
         return value
 
     # -- ledger: Merkle log, signed tree heads, witnesses, tamper audit --------------------
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run periodic jobs (probes, upkeep of every package) inside the server "
+        "process. Turn off on API-only workers when another process runs them.",
+    )
+    scheduler_workers: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Worker threads running jobs; a run that outlives its timeout is "
+        "abandoned and its worker replaced, so hung runs never use up the pool.",
+    )
+    scheduler_tick_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="How often the scheduler looks for due jobs and runs past their timeout.",
+    )
+    scheduler_max_abandoned: int = Field(
+        default=64,
+        ge=1,
+        description="Most abandoned (timed-out, still blocked) threads tolerated; beyond it no "
+        "replacement worker is started and the pool shrinks until they return.",
+    )
     ledger_hash: Literal["sm3", "sha256"] = Field(
         default="sm3",
         description="Hash of the platform ledger when it is first created: SM3 (GM/T 0004) "

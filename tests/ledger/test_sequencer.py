@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import make_engine, session_factory, transaction
 from cityhub.core.events import EventBus, OutboxEvent, emit
-from cityhub.core.scheduler import Scheduler, SchedulerSettings
+from cityhub.core.scheduler import Scheduler
 from cityhub.ledger import receipt_for_event, runtime, store
 from cityhub.ledger.heads import latest_head
 from cityhub.ledger.models import LedgerEntry
@@ -248,7 +248,7 @@ def _scheduled(settings: Settings, db: sessionmaker[Session], bus: EventBus) -> 
     app = SimpleNamespace(state=SimpleNamespace(settings=settings, sessions=db, bus=bus))
     runtime.install(app)
     scheduler: Scheduler = app.state.scheduler
-    scheduler.settings = SchedulerSettings(tick_seconds=0.02)
+    scheduler.settings = scheduler.settings.model_copy(update={"scheduler_tick_seconds": 0.02})
     assert {s.name for s in scheduler.status()} >= {"ledger.sequence", "ledger.heads"}
     return scheduler
 

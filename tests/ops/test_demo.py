@@ -102,10 +102,9 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The real server with its scheduler on and quick probe rounds."""
-    monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "true")
     monkeypatch.setenv("CITYHUB_OPS_DISPATCH_SECONDS", "0.2")
     port = _free_port()
-    live = settings.model_copy(update={"port": port})
+    live = settings.model_copy(update={"port": port, "scheduler_enabled": True})
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(live), host="127.0.0.1", port=port, log_config=None, access_log=False

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
 from cityhub.core.events import OutboxEvent
-from cityhub.core.scheduler import Scheduler, SchedulerSettings
+from cityhub.core.scheduler import Scheduler
 from cityhub.directory.models import Organization
 from cityhub.ops import runner
 from cityhub.ops.checks import CHECKS, CheckContext, CheckResult, ProbeSpec, run_check
 from cityhub.ops.models import DailyCount, Incident, MonitoredSystem, Outage, Probe, ProbeResult
 from cityhub.ops.vocab import Outcome, ProbeKind
+from cityhub.settings import Settings
 
 MakeSystem = Callable[..., MonitoredSystem]
 MakeProbe = Callable[..., Probe]
@@ -165,7 +166,7 @@ def test_a_hung_probe_never_blocks_another(
     system = make_system()
     hung = make_probe(system, kind="tcp", target="10.9.9.9:5432", timeout="0.3s", interval="1h")
     fine = make_probe(system, target=f"{http_server}/ok", timeout="2s", interval="1h")
-    scheduler = Scheduler(None, SchedulerSettings(workers=1, tick_seconds=0.02))
+    scheduler = Scheduler(None, Settings(scheduler_workers=1, scheduler_tick_seconds=0.02))
     scheduler.start()
     try:
         assert runner.dispatch(ctx, scheduler) == 2

@@ -20,12 +20,10 @@ from cityhub.core.scheduler import (
     Job,
     JobLease,
     Scheduler,
-    SchedulerSettings,
     claim_completion,
-    load_scheduler_settings,
 )
 from cityhub.errors import ConfigError, Conflict, ValidationFailed
-from cityhub.settings import Settings
+from cityhub.settings import Settings, load_settings
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -37,8 +35,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     return condition()
 
 
-def quick(workers: int = 2) -> SchedulerSettings:
-    return SchedulerSettings(workers=workers, tick_seconds=0.02)
+def quick(workers: int = 2) -> Settings:
+    return Settings(scheduler_workers=workers, scheduler_tick_seconds=0.02)
 
 
 def test_a_periodic_job_runs_every_interval_and_reports_its_runs() -> None:
@@ -147,7 +145,7 @@ def test_duplicate_jobs_and_bad_settings_are_clear_errors(monkeypatch: pytest.Mo
         Job("", 1, lambda: None, timeout=1)
     monkeypatch.setenv("CITYHUB_SCHEDULER_WORKERS", "0")
     with pytest.raises(ConfigError, match="CITYHUB_SCHEDULER_WORKERS"):
-        load_scheduler_settings()
+        load_settings()
 
 
 def test_an_exclusive_job_runs_in_one_process_at_a_time(db: sessionmaker[Session]) -> None:
@@ -179,7 +177,7 @@ def test_an_exclusive_job_runs_in_one_process_at_a_time(db: sessionmaker[Session
 def test_the_app_lifespan_starts_and_stops_the_scheduler(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CITYHUB_SCHEDULER_ENABLED", "true")
+    settings.scheduler_enabled = True
     app = create_app(settings)
     with TestClient(app) as client:
         scheduler = app.state.scheduler
@@ -191,6 +189,7 @@ def test_the_app_lifespan_starts_and_stops_the_scheduler(
 
 
 def test_the_scheduler_can_be_switched_off(settings: Settings) -> None:
-    app = create_app(settings)  # the autouse fixture set CITYHUB_SCHEDULER_ENABLED=false
+    assert not settings.scheduler_enabled  # the autouse fixture set CITYHUB_SCHEDULER_ENABLED=false
+    app = create_app(settings)
     with TestClient(app):
         assert not app.state.scheduler.running

@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler_config import SchedulerSettings, load_scheduler_settings
 from cityhub.core.scheduler_leases import JobLease, as_utc, claim_lease, release_lease
 from cityhub.core.scheduler_runs import Run, WorkerPool, claim_completion, current_run, set_current
 from cityhub.errors import Conflict, ValidationFailed
+from cityhub.settings import Settings
 
 __all__ = [
     "Job",
@@ -41,11 +41,9 @@ __all__ = [
     "JobStatus",
     "Run",
     "Scheduler",
-    "SchedulerSettings",
     "as_utc",
     "claim_completion",
     "current_run",
-    "load_scheduler_settings",
     "scheduler_of",
     "start_scheduler",
     "stop_scheduler",
@@ -136,14 +134,16 @@ class Scheduler:
     def __init__(
         self,
         factory: sessionmaker[Session] | None,
-        settings: SchedulerSettings | None = None,
+        settings: Settings | None = None,
         *,
         name: str = "cityhub-scheduler",
     ) -> None:
         self.factory = factory  # None: no leases (every job local to this process)
-        self.settings = settings or SchedulerSettings()
+        self.settings = settings or Settings()
         self.owner = _owner_id()
-        self.pool = WorkerPool(self.settings.workers, f"{name}-worker", self.settings.max_abandoned)
+        self.pool = WorkerPool(
+            self.settings.scheduler_workers, f"{name}-worker", self.settings.scheduler_max_abandoned
+        )
         self.pool.execute = self._execute
         self._jobs: dict[str, JobState] = {}
         self._tasks: dict[str, Run] = {}
@@ -223,7 +223,7 @@ class Scheduler:
                 self.tick()
             except Exception:  # the loop must survive anything a tick meets
                 log.exception("scheduler tick failed")
-            self._stop.wait(self.settings.tick_seconds)
+            self._stop.wait(self.settings.scheduler_tick_seconds)
 
     # -- one round ---------------------------------------------------------------------------
 
@@ -398,8 +398,7 @@ def scheduler_of(app: Any) -> Scheduler:
     """The app's scheduler (created, not started, on first use): packages add jobs to it."""
     existing: Scheduler | None = getattr(app.state, "scheduler", None)
     if existing is None:
-        settings = getattr(app.state, "scheduler_settings", None) or load_scheduler_settings()
-        existing = Scheduler(app.state.sessions, settings)
+        existing = Scheduler(app.state.sessions, app.state.settings)
         app.state.scheduler = existing
     return existing
 
@@ -407,7 +406,7 @@ def scheduler_of(app: Any) -> Scheduler:
 def start_scheduler(app: Any) -> Scheduler | None:
     """Lifespan hook: start the jobs unless CITYHUB_SCHEDULER_ENABLED is false."""
     scheduler = scheduler_of(app)
-    if not scheduler.settings.enabled:
+    if not scheduler.settings.scheduler_enabled:
         return None
     scheduler.start()
     return scheduler

@@ -81,7 +81,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         if not scheduler.has_job(job.name):
             scheduler.add(job)
     started_here = False
-    if scheduler.settings.enabled and not scheduler.running:
+    if scheduler.settings.scheduler_enabled and not scheduler.running:
         scheduler.start()
         started_here = True
     try:

@@ -123,7 +123,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     install(app)
     scheduler = scheduler_of(app)
     started_here = False
-    if scheduler.settings.enabled and not scheduler.running:
+    if scheduler.settings.scheduler_enabled and not scheduler.running:
         scheduler.start()
         started_here = True
     try:

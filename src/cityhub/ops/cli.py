@@ -107,13 +107,19 @@ def ops_settings() -> None:
     """Print the operations and scheduler settings with their values (secrets hidden)."""
     from pydantic import SecretStr
 
-    from cityhub.core.scheduler import load_scheduler_settings
+    from cityhub.settings import load_settings
 
-    for prefix, values in (
-        ("CITYHUB_OPS_", load_ops_settings()),
-        ("CITYHUB_SCHEDULER_", load_scheduler_settings()),
+    ops, settings = load_ops_settings(), load_settings()
+    for prefix, values, names in (
+        ("CITYHUB_OPS_", ops, list(type(ops).model_fields)),
+        (
+            "CITYHUB_",
+            settings,
+            [n for n in type(settings).model_fields if n.startswith("scheduler_")],
+        ),
     ):
-        for name, field in type(values).model_fields.items():
+        for name in names:
             value = getattr(values, name)
             shown = "********" if isinstance(value, SecretStr) else ("" if value is None else value)
-            click.echo(f"{prefix}{name.upper()}={shown}\n    {field.description}")
+            description = type(values).model_fields[name].description
+            click.echo(f"{prefix}{name.upper()}={shown}\n    {description}")

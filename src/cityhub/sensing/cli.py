@@ -42,7 +42,7 @@ def _factory() -> tuple[Settings, Engine, sessionmaker[Session]]:
 @one_line_errors
 def ingest(client_id: str | None, mqtt_url: str | None, upkeep: bool) -> None:
     """Take in MQTT telemetry until stopped (Ctrl+C or SIGTERM)."""
-    from cityhub.core.scheduler import Scheduler, load_scheduler_settings
+    from cityhub.core.scheduler import Scheduler
     from cityhub.sensing.mqtt import MqttIngester
     from cityhub.sensing.runtime import add_jobs, jobs
 
@@ -51,7 +51,7 @@ def ingest(client_id: str | None, mqtt_url: str | None, upkeep: bool) -> None:
     if not url:
         raise ConfigError("no MQTT broker: set CITYHUB_MQTT_URL or pass --mqtt-url")
     bus = EventBus()
-    scheduler = Scheduler(factory, load_scheduler_settings(), name="cityhub-sensing")
+    scheduler = Scheduler(factory, settings, name="cityhub-sensing")
     if upkeep:  # the same jobs as in the server; leases keep them once per interval
         every = settings.sensing_maintenance_seconds or 15.0
         add_jobs(
