@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         "at once. Pending records are written on a clean shutdown.",
     )
 
+    @field_validator("ops_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use an http:// or https:// URL, e.g. http://127.0.0.1:8000")
+        return value.rstrip("/")
+
     @field_validator("local_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -284,6 +291,74 @@ class Settings(BaseSettings):
         description="Most abandoned (timed-out, still blocked) threads tolerated; beyond it no "
         "replacement worker is started and the pool shrinks until they return.",
     )
+    ops_dispatch_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often due probes are looked for; each due probe then runs in the "
+        "scheduler's worker pool, bounded by its own timeout.",
+    )
+    ops_dispatch_batch: int = Field(
+        default=200, ge=1, le=10_000, description="Most probes started per dispatch round."
+    )
+    ops_failure_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Consecutive failures of a probe that open an incident, unless the "
+        "probe sets its own.",
+    )
+    ops_autoclose_minutes: int = Field(
+        default=24 * 60,
+        ge=0,
+        description="A resolved incident nobody reopened is closed after this many minutes; "
+        "0 leaves closing to people.",
+    )
+    ops_result_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Probe results are kept this many days; daily availability counts and "
+        "outages are kept for good.",
+    )
+    ops_self_monitor: bool = Field(
+        default=True,
+        description="Register the platform itself as a monitored system at start, with probes "
+        "of its database, event bus, MQTT broker, ingester lag, scheduler and disk.",
+    )
+    ops_self_monitor_seconds: int = Field(
+        default=60, ge=5, le=3600, description="Interval of the platform's self-probes."
+    )
+    ops_disk_min_free_percent: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        description="The data directory's disk fails its probe below this share of free space "
+        "(and is degraded below twice that).",
+    )
+    ops_ingester_max_lag_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="The sensing ingester is lagging when active devices exist but nothing "
+        "was received from any of them for this long.",
+    )
+    ops_base_url: str = Field(
+        default="",
+        description="Base URL that probe targets starting with / are resolved against (the "
+        "platform's own endpoints, e.g. the demo's); empty: http://CITYHUB_HOST:CITYHUB_PORT.",
+    )
+    ops_metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only `Authorization: Bearer <token>` (the "
+        "Prometheus `authorization` scrape option); empty: /metrics is open.",
+    )
+    ops_metrics_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Counts read from the database for /metrics are reused this long, so "
+        "frequent scrapes cost one set of queries.",
+    )
+
     ledger_hash: Literal["sm3", "sha256"] = Field(
         default="sm3",
         description="Hash of the platform ledger when it is first created: SM3 (GM/T 0004) "

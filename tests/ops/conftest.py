@@ -20,7 +20,6 @@ from cityhub.core.db import transaction
 from cityhub.directory.models import Organization
 from cityhub.ops import systems
 from cityhub.ops.checks import CheckContext
-from cityhub.ops.config import OpsSettings
 from cityhub.ops.models import MonitoredSystem, Probe
 from cityhub.ops.schemas import ProbeCreate, SystemCreate
 from cityhub.settings import Settings
@@ -106,13 +105,17 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def ops_settings() -> OpsSettings:
-    return OpsSettings(self_monitor=False, failure_threshold=3, metrics_cache_seconds=0)
+def ops_settings(settings: Settings) -> Settings:
+    """The test's settings with the operations settings these tests assume."""
+    settings.ops_self_monitor = False
+    settings.ops_failure_threshold = 3
+    settings.ops_metrics_cache_seconds = 0
+    return settings
 
 
 @pytest.fixture
-def ctx(db: sessionmaker[Session], settings: Settings, ops_settings: OpsSettings) -> CheckContext:
-    return CheckContext(factory=db, settings=settings, ops=ops_settings)
+def ctx(db: sessionmaker[Session], ops_settings: Settings) -> CheckContext:
+    return CheckContext(factory=db, settings=ops_settings)
 
 
 MakeSystem = Callable[..., MonitoredSystem]
@@ -155,7 +158,7 @@ MakeProbe = Callable[..., Probe]
 
 
 @pytest.fixture
-def make_probe(db: sessionmaker[Session], ops_settings: OpsSettings) -> MakeProbe:
+def make_probe(db: sessionmaker[Session], ops_settings: Settings) -> MakeProbe:
     """make_probe(system, kind="http", target=..., params=..., interval=..., timeout=...)."""
 
     def make(system: MonitoredSystem, **body: object) -> Probe:

@@ -100,11 +100,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def live_server(settings: Settings) -> Iterator[str]:
     """The real server with its scheduler on and quick probe rounds."""
-    monkeypatch.setenv("CITYHUB_OPS_DISPATCH_SECONDS", "0.2")
     port = _free_port()
-    live = settings.model_copy(update={"port": port, "scheduler_enabled": True})
+    update = {"port": port, "scheduler_enabled": True, "ops_dispatch_seconds": 0.2}
+    live = settings.model_copy(update=update)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(live), host="127.0.0.1", port=port, log_config=None, access_log=False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+from pydantic import SecretStr
 
 from cityhub.app import create_app
 from cityhub.ops import runner
@@ -90,10 +90,8 @@ def test_operations_and_platform_figures_are_exported(
     assert value(families["cityhub_info"], "cityhub_info") == 1
 
 
-def test_a_metrics_token_keeps_scrapes_private(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CITYHUB_OPS_METRICS_TOKEN", "scrape-secret")
+def test_a_metrics_token_keeps_scrapes_private(settings: Settings) -> None:
+    settings.ops_metrics_token = SecretStr("scrape-secret")
     with TestClient(create_app(settings)) as client:
         refused = client.get("/metrics")
         assert refused.status_code == 401

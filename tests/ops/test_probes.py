@@ -14,7 +14,6 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from cityhub.ops.checks import CheckContext, ProbeSpec, run_check
-from cityhub.ops.config import OpsSettings
 from cityhub.ops.vocab import Outcome, ProbeKind
 from cityhub.settings import Settings
 
@@ -35,8 +34,7 @@ def ctx(tmp_path: Path) -> Iterator[CheckContext]:
     engine = create_engine("sqlite://")
     yield CheckContext(
         factory=sessionmaker(engine),
-        settings=Settings(data_dir=tmp_path, demo_mode=True),
-        ops=OpsSettings(self_monitor=False),
+        settings=Settings(data_dir=tmp_path, demo_mode=True, ops_self_monitor=False),
     )
     engine.dispose()
 
@@ -103,7 +101,7 @@ def test_http_unresolvable_host_and_refused_port(ctx: CheckContext, closed_port:
 def test_http_path_targets_resolve_against_the_platform(
     ctx: CheckContext, http_server: str
 ) -> None:
-    ctx.ops = ctx.ops.model_copy(update={"base_url": http_server})
+    ctx.settings = ctx.settings.model_copy(update={"ops_base_url": http_server})
     assert run_check(ctx, spec(ProbeKind.http, "/ok")).outcome == Outcome.up
 
 

@@ -108,7 +108,7 @@ def test_a_flapping_probe_reopens_its_incident_until_it_is_closed(
         [incident] = session.scalars(select(Incident)).all()
         assert incident.status == "opened" and incident.failure_count == 2
     runner.record(ctx, spec, UP)
-    ctx.ops = ctx.ops.model_copy(update={"autoclose_minutes": 1})
+    ctx.settings = ctx.settings.model_copy(update={"ops_autoclose_minutes": 1})
     assert runner.upkeep(ctx, now=utcnow() + timedelta(minutes=5))["closed"] == 1
     runner.record(ctx, spec, DOWN)  # closed: a new incident
     with transaction(db) as session:

@@ -34,14 +34,13 @@ from cityhub.demo.ops_specs import (
 )
 from cityhub.errors import NotFound
 from cityhub.ops import integrations, plans, projects, systems
-from cityhub.ops.config import load_ops_settings
 from cityhub.ops.models import MonitoredSystem, Plan, Project
 from cityhub.ops.runtime import PLATFORM_CODE, platform_system_in
 from cityhub.ops.schemas import ProbeCreate, SystemCreate
 from cityhub.ops.schemas_work import DrillCreate, PlanCreate, ProjectCreate, ProjectSystem
 from cityhub.ops.vocab import DrillOutcome
 from cityhub.security.models import User
-from cityhub.settings import Settings
+from cityhub.settings import Settings, load_settings
 
 ACTOR = "demo"
 
@@ -86,9 +85,8 @@ def _system(session: Session, spec: SystemSpec) -> MonitoredSystem | None:
 
 
 def _probe(session: Session, system: MonitoredSystem, name: str, **body: Any) -> None:
-    ops = load_ops_settings()
     systems.add_probe(
-        session, system, ProbeCreate.model_validate({"name": name, **body}), ops, ACTOR
+        session, system, ProbeCreate.model_validate({"name": name, **body}), load_settings(), ACTOR
     )
 
 
@@ -114,7 +112,7 @@ def build(session: Session, settings: Settings, seed: int) -> None:
         )
     _infrastructure(session, settings)
     session.flush()
-    platform_system_in(session, load_ops_settings())
+    platform_system_in(session, settings)
     _plans(session)
     _projects(session)
 

@@ -153,7 +153,7 @@ def list_probes(code: str, db: SessionDep, _user: Reader) -> list[ProbePublic]:
 def add_probe(
     code: str, data: ProbeCreate, db: SessionDep, ctx: Context, user: Operator
 ) -> ProbePublic:
-    probe = systems.add_probe(db, systems.get_system(db, code), data, ctx.ops, user.username)
+    probe = systems.add_probe(db, systems.get_system(db, code), data, ctx.settings, user.username)
     return systems.probe_public(probe)
 
 

@@ -8,7 +8,6 @@ from cityhub.core.console import console_session, console_settings, one_line_err
 from cityhub.core.db import make_engine, session_factory
 from cityhub.ops import availability, incidents, runner, systems
 from cityhub.ops.checks import CheckContext
-from cityhub.ops.config import load_ops_settings
 from cityhub.ops.durations import format_duration
 from cityhub.ops.runtime import ensure_platform_system
 from cityhub.ops.vocab import OPEN_STATUSES
@@ -43,7 +42,7 @@ def ops_run(probe_id: int) -> None:
         spec = runner.spec_of(systems.get_probe(session, probe_id))
         engine = make_engine(settings.effective_database_url)
         try:
-            ctx = CheckContext(session_factory(engine), settings, load_ops_settings())
+            ctx = CheckContext(session_factory(engine), settings)
             result = runner.run_now(ctx, spec, session)
         finally:
             engine.dispose()
@@ -92,7 +91,7 @@ def ops_self_monitor() -> None:
     prepare(settings)
     engine = make_engine(settings.effective_database_url)
     try:
-        system = ensure_platform_system(session_factory(engine), settings, load_ops_settings())
+        system = ensure_platform_system(session_factory(engine), settings)
     finally:
         engine.dispose()
     if system is None:
@@ -105,21 +104,8 @@ def ops_self_monitor() -> None:
 @one_line_errors
 def ops_settings() -> None:
     """Print the operations and scheduler settings with their values (secrets hidden)."""
-    from pydantic import SecretStr
+    from cityhub.settings import describe, load_settings
 
-    from cityhub.settings import load_settings
-
-    ops, settings = load_ops_settings(), load_settings()
-    for prefix, values, names in (
-        ("CITYHUB_OPS_", ops, list(type(ops).model_fields)),
-        (
-            "CITYHUB_",
-            settings,
-            [n for n in type(settings).model_fields if n.startswith("scheduler_")],
-        ),
-    ):
-        for name in names:
-            value = getattr(values, name)
-            shown = "********" if isinstance(value, SecretStr) else ("" if value is None else value)
-            description = type(values).model_fields[name].description
-            click.echo(f"{prefix}{name.upper()}={shown}\n    {description}")
+    for env, shown, description in describe(load_settings()):
+        if env.startswith(("CITYHUB_OPS_", "CITYHUB_SCHEDULER_")):
+            click.echo(f"{env}={shown}\n    {description}")

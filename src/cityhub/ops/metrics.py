@@ -43,7 +43,6 @@ from cityhub.core.scheduler import Scheduler
 from cityhub.errors import Unauthorized
 from cityhub.ops import integrations
 from cityhub.ops.models import DailyCount, Incident, MonitoredSystem, Probe
-from cityhub.ops.runtime import ops_settings_of
 from cityhub.ops.vocab import OPEN_STATUSES, Outcome
 
 log = logging.getLogger("cityhub.ops.metrics")
@@ -335,7 +334,7 @@ class PlatformCollector(Collector):
         yield from self._database()
 
     def _database(self) -> list[Metric]:
-        ttl = ops_settings_of(self.app).metrics_cache_seconds
+        ttl = self.app.state.settings.ops_metrics_cache_seconds
         with self._lock:
             if self._cache and time.monotonic() - self._cache[0] < ttl:
                 return self._cache[1]
@@ -358,7 +357,7 @@ metrics_router = APIRouter(include_in_schema=False)
 
 @metrics_router.get("/metrics")
 def metrics(request: Request) -> Response:
-    token = ops_settings_of(request.app).metrics_token
+    token = request.app.state.settings.ops_metrics_token
     if token is not None:
         scheme, _, sent = request.headers.get("authorization", "").partition(" ")
         expected = token.get_secret_value()

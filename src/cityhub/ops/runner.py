@@ -93,7 +93,7 @@ def claim_due(ctx: CheckContext, now: datetime | None = None, limit: int = 200) 
 def dispatch(ctx: CheckContext, scheduler: Scheduler) -> int:
     """Scheduler job: start every due probe in the pool; returns how many were started."""
     started = 0
-    for spec in claim_due(ctx, limit=ctx.ops.dispatch_batch):
+    for spec in claim_due(ctx, limit=ctx.settings.ops_dispatch_batch):
         if scheduler.submit(
             f"ops.probe:{spec.id}",
             lambda spec=spec: execute(ctx, spec),  # type: ignore[misc]
@@ -287,8 +287,8 @@ def upkeep(ctx: CheckContext, now: datetime | None = None) -> dict[str, int]:
     with ctx.factory() as session, session.begin():
         if ctx.bus is not None:
             attach(session, ctx.bus)
-        closed = automation.autoclose(session, ctx.ops.autoclose_minutes, now)
-    cutoff = now - timedelta(days=ctx.ops.result_retention_days)
+        closed = automation.autoclose(session, ctx.settings.ops_autoclose_minutes, now)
+    cutoff = now - timedelta(days=ctx.settings.ops_result_retention_days)
     with transaction(ctx.factory) as session:
         pruned = session.execute(
             delete(ProbeResult)

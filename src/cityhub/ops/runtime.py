@@ -14,7 +14,6 @@ from cityhub.core.scheduler import Job, scheduler_of
 from cityhub.directory.models import Organization, OrgKind
 from cityhub.ops import runner
 from cityhub.ops.checks import CheckContext
-from cityhub.ops.config import OpsSettings, load_ops_settings
 from cityhub.ops.models import MonitoredSystem, Probe
 from cityhub.ops.vocab import (
     Connection,
@@ -38,14 +37,6 @@ SELF_PROBES: tuple[tuple[PlatformPart, str, float], ...] = (
 )
 
 
-def ops_settings_of(app: Any) -> OpsSettings:
-    found: OpsSettings | None = getattr(app.state, "ops_settings", None)
-    if found is None:
-        found = load_ops_settings()
-        app.state.ops_settings = found
-    return found
-
-
 def context_of(app: Any) -> CheckContext:
     """The probe context of an app (its database, settings, scheduler and bus)."""
     ctx: CheckContext | None = getattr(app.state, "ops_context", None)
@@ -53,7 +44,6 @@ def context_of(app: Any) -> CheckContext:
         ctx = CheckContext(
             factory=app.state.sessions,
             settings=app.state.settings,
-            ops=ops_settings_of(app),
             scheduler=scheduler_of(app),
             bus=getattr(app.state, "bus", None),
         )
@@ -71,7 +61,7 @@ def install(app: Any) -> None:
     scheduler.add(
         Job(
             "ops.dispatch",
-            ctx.ops.dispatch_seconds,
+            ctx.settings.ops_dispatch_seconds,
             lambda: runner.dispatch(ctx, scheduler),
             timeout=60.0,
             exclusive=False,  # every process dispatches; each probe run is claimed once
@@ -79,13 +69,13 @@ def install(app: Any) -> None:
     )
 
     def upkeep() -> None:
-        if ctx.ops.self_monitor:  # organizations may have appeared since the start
-            ensure_platform_system(ctx.factory, ctx.settings, ctx.ops)
+        if ctx.settings.ops_self_monitor:  # organizations may have appeared since the start
+            ensure_platform_system(ctx.factory, ctx.settings)
         runner.upkeep(ctx)
 
     scheduler.add(Job("ops.upkeep", 60.0, upkeep, timeout=300.0, initial_delay=60.0))
-    if ctx.ops.self_monitor:
-        scheduler.on_start(lambda: ensure_platform_system(ctx.factory, ctx.settings, ctx.ops))
+    if ctx.settings.ops_self_monitor:
+        scheduler.on_start(lambda: ensure_platform_system(ctx.factory, ctx.settings))
 
 
 def _platform_owner(session: Session) -> Organization | None:
@@ -96,15 +86,13 @@ def _platform_owner(session: Session) -> Organization | None:
     return owner or session.scalar(select(Organization).order_by(Organization.id))
 
 
-def ensure_platform_system(
-    factory: Any, settings: Settings, ops: OpsSettings
-) -> MonitoredSystem | None:
+def ensure_platform_system(factory: Any, settings: Settings) -> MonitoredSystem | None:
     """Register the platform and its self-probes in a transaction of their own."""
     with transaction(factory) as session:
-        return platform_system_in(session, ops)
+        return platform_system_in(session, settings)
 
 
-def platform_system_in(session: Session, ops: OpsSettings) -> MonitoredSystem | None:
+def platform_system_in(session: Session, settings: Settings) -> MonitoredSystem | None:
     """Register the platform and its self-probes (idempotent); None before any organization
     exists, since every system has an owner."""
     system = session.scalar(select(MonitoredSystem).where(MonitoredSystem.code == PLATFORM_CODE))
@@ -135,7 +123,7 @@ def platform_system_in(session: Session, ops: OpsSettings) -> MonitoredSystem | 
     now = utcnow()
     # The first round waits one interval: a process that starts and stops at once
     # (a command, a test) leaves no results behind.
-    first_run = now + timedelta(seconds=ops.self_monitor_seconds)
+    first_run = now + timedelta(seconds=settings.ops_self_monitor_seconds)
     for part, name, timeout in SELF_PROBES:
         if part.value in have:
             continue
@@ -146,9 +134,9 @@ def platform_system_in(session: Session, ops: OpsSettings) -> MonitoredSystem | 
                 kind=ProbeKind.platform.value,
                 target=part.value,
                 params={},
-                interval_seconds=ops.self_monitor_seconds,
-                timeout_seconds=min(timeout, ops.self_monitor_seconds / 2),
-                failure_threshold=ops.failure_threshold,
+                interval_seconds=settings.ops_self_monitor_seconds,
+                timeout_seconds=min(timeout, settings.ops_self_monitor_seconds / 2),
+                failure_threshold=settings.ops_failure_threshold,
                 next_run_at=first_run,
                 created_at=now,
                 updated_at=now,

@@ -14,7 +14,6 @@ from cityhub.core.scheduler import as_utc
 from cityhub.directory.models import Organization
 from cityhub.errors import Conflict, NotFound, ValidationFailed
 from cityhub.ops import integrations, targets
-from cityhub.ops.config import OpsSettings
 from cityhub.ops.models import Incident, MonitoredSystem, Probe
 from cityhub.ops.schemas import (
     OrgRef,
@@ -39,6 +38,7 @@ from cityhub.ops.vocab import (
     SystemKind,
     SystemStatus,
 )
+from cityhub.settings import Settings
 
 
 def org_by_code(session: Session, code: str) -> Organization:
@@ -179,7 +179,7 @@ def _check_reference(session: Session, kind: ProbeKind, target: str) -> None:
 
 
 def add_probe(
-    session: Session, system: MonitoredSystem, data: ProbeCreate, ops: OpsSettings, actor: str
+    session: Session, system: MonitoredSystem, data: ProbeCreate, settings: Settings, actor: str
 ) -> Probe:
     _check_reference(session, data.kind, data.target)
     now = utcnow()
@@ -191,7 +191,7 @@ def add_probe(
         params=data.params,
         interval_seconds=round(data.interval_seconds),
         timeout_seconds=data.timeout_seconds,
-        failure_threshold=data.failure_threshold or ops.failure_threshold,
+        failure_threshold=data.failure_threshold or settings.ops_failure_threshold,
         enabled=data.enabled,
         next_run_at=now,
         created_at=now,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.events import EventBus
 from cityhub.core.scheduler import Scheduler
-from cityhub.ops.config import OpsSettings
 from cityhub.ops.vocab import Outcome, ProbeKind
 from cityhub.settings import Settings
 
@@ -52,7 +51,6 @@ class CheckContext:
 
     factory: sessionmaker[Session]
     settings: Settings
-    ops: OpsSettings
     scheduler: Scheduler | None = None
     bus: EventBus | None = None
 

@@ -21,8 +21,8 @@ _DOWN = Outcome.down
 
 def base_url(ctx: CheckContext) -> str:
     """Where the platform itself answers, for targets written as /path."""
-    if ctx.ops.base_url:
-        return ctx.ops.base_url
+    if ctx.settings.ops_base_url:
+        return ctx.settings.ops_base_url
     host = ctx.settings.host
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     host = f"[{host}]" if ":" in host else host

@@ -61,7 +61,7 @@ def _broker(ctx: CheckContext, spec: ProbeSpec, _p: PlatformParams) -> CheckResu
 
 def _ingester_lag(ctx: CheckContext, spec: ProbeSpec, p: PlatformParams) -> CheckResult:
     now = utcnow()
-    limit = p.max_lag_seconds or ctx.ops.ingester_max_lag_seconds
+    limit = p.max_lag_seconds or ctx.settings.ops_ingester_max_lag_seconds
     found = newest_reading_age(ctx, now)
     if found is None:
         return CheckResult(Outcome.skipped, None, "the sensing layer is not installed")
@@ -116,7 +116,9 @@ def _disk(ctx: CheckContext, spec: ProbeSpec, p: PlatformParams) -> CheckResult:
         path = path.parent
     usage = shutil.disk_usage(path)
     free = usage.free / usage.total * 100 if usage.total else 0.0
-    limit = ctx.ops.disk_min_free_percent if p.min_free_percent is None else p.min_free_percent
+    limit = (
+        ctx.settings.ops_disk_min_free_percent if p.min_free_percent is None else p.min_free_percent
+    )
     text_ = f"{free:.1f}% free ({usage.free / 1e9:.1f} GB) at {path}"
     if free < limit:
         return CheckResult(Outcome.down, None, f"{text_}, below {limit:g}%")
