@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -61,6 +62,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+
+
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def write_lock(bind: Engine | Connection) -> AbstractContextManager[object]:
+    """Held around a hot path's short write transaction. SQLite takes one writer at a time
+    and makes the others sleep and retry (1, 2, 5, ... 100 ms): writers of one process
+    queue on this lock instead, handed over at once. PostgreSQL locks rows: no lock."""
+    engine = bind.engine
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    key = str(engine.url)
+    with _WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(key, threading.Lock())
 
 
 def check_connection(engine: Engine) -> None:

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
-from cityhub.core.db import utcnow
+from cityhub.core.db import utcnow, write_lock
 from cityhub.errors import TooManyRequests
 from cityhub.gateway.hotsql import Hot, as_date
 from cityhub.gateway.models import Counter
@@ -89,7 +89,7 @@ def admit(
         "max_calls": limits.daily_calls,
         "max_rows": limits.daily_rows,
     }
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Counters need no fsync of their own: a crash may forget the last few calls,
             # never admit one twice. Saves a WAL flush per call.

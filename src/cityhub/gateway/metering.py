@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.batching import BatchWriter
+from cityhub.core.db import write_lock
 from cityhub.gateway.limits import ADD_ROWS
 from cityhub.gateway.models import UsageRecord
 from cityhub.security.audit import AuditLine, audit_rows
@@ -62,7 +63,7 @@ def write(sessions: sessionmaker[Session], batch: list[tuple[Usage, AuditLine | 
         if usage.application_id is not None and usage.rows:
             rows_by_day[(usage.application_id, usage.day)] += usage.rows
     audits = audit_rows([line for _, line in batch if line is not None])
-    with sessions() as session, session.begin():
+    with sessions() as session, write_lock(session.get_bind()), session.begin():
         session.execute(insert(UsageRecord), [asdict(u) for u, _ in batch])
         if audits:
             session.execute(insert(AuditEvent), audits)

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.batching import BatchWriter
-from cityhub.core.db import utcnow
+from cityhub.core.db import utcnow, write_lock
 from cityhub.core.logging import request_id_var
 from cityhub.security.models import AuditEvent
 
@@ -83,7 +83,7 @@ def audit_rows(lines: list[AuditLine]) -> list[dict[str, Any]]:
 
 
 def write_lines(sessions: sessionmaker[Session], lines: list[AuditLine]) -> None:
-    with sessions() as session, session.begin():
+    with sessions() as session, write_lock(session.get_bind()), session.begin():
         session.execute(insert(AuditEvent), audit_rows(lines))
 
 
