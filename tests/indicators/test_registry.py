@@ -4,6 +4,7 @@ indicator is computed like a built-in one, and a faulty one does not stop the ot
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,3 +78,14 @@ def test_a_pack_indicator_is_computed_and_a_faulty_one_is_isolated(
     assert latest["371302"].value == 3  # the first district by code
     again = service.recompute(db, settings, registry=registry)
     assert again.changed == []  # same values: nothing to announce
+
+
+def test_the_local_day_is_bounded_in_utc() -> None:
+    """Stored timestamps are UTC (SQLite compares them as text): just after local midnight
+    in Linyi, the day began at 16:00 UTC the evening before."""
+    ctx = Context(now=datetime(2026, 11, 26, 16, 30, tzinfo=UTC), city_code="371300",
+                  districts=())  # fmt: skip
+    assert ctx.today == date(2026, 11, 27)
+    assert ctx.day_start == datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+    assert ctx.day_end == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert ctx.day_start.tzinfo == UTC

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,14 +60,24 @@ class Context:
     timezone: str = "Asia/Shanghai"
 
     @property
+    def today(self) -> date:
+        """The local date holding `now`."""
+        return self.now.astimezone(ZoneInfo(self.timezone)).date()
+
+    @property
     def day_start(self) -> datetime:
-        """Start of the local day holding `now` (as an aware datetime)."""
-        local = self.now.astimezone(ZoneInfo(self.timezone))
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+        """Start of the local day holding `now`, in UTC: SQLite compares stored UTC
+        timestamps as text, so a bound local time would shift the day by the offset."""
+        return self._midnight(0)
 
     @property
     def day_end(self) -> datetime:
-        return self.day_start + timedelta(days=1)
+        return self._midnight(1)
+
+    def _midnight(self, days: int) -> datetime:
+        local = self.now.astimezone(ZoneInfo(self.timezone))
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days)
+        return midnight.astimezone(UTC)  # wall-clock days: right across DST changes too
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def requests_handled(session: Session, ctx: Context) -> Iterator[Reading]:
 
 
 def calls_today(session: Session, ctx: Context) -> Iterator[Reading]:
-    day = ctx.day_start.date()
+    day = ctx.today
     n = session.scalar(select(func.count()).where(UsageRecord.day == day))
     yield Reading(ctx.city_code, float(n or 0))
 
