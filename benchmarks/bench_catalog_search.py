@@ -8,7 +8,7 @@ private schema of the PostgreSQL database given), made from the Linyi demo catal
 departments, names and items (varied by county, year and topic), 90 % published. Then runs
 a realistic query mix, serially, each query timed end to end:
 
-    short Chinese terms (人口, 交通: the LIKE path), longer terms (空气质量: trigram index),
+    short Chinese terms (人口, 交通), longer terms (空气质量), common ones (信用: a third of all),
     facet filters without text, text plus filters, and the next page of a search;
     half the callers anonymous, half signed in (different visibility rules).
 
@@ -120,7 +120,7 @@ def scratch_database(url: str | None) -> Iterator[str]:
 
 
 def build(engine: Engine, settings: Settings, n: int, seed: int) -> None:
-    """N resources in bulk: one INSERT per table, the FTS triggers index them."""
+    """N resources in bulk: one INSERT per table (the search index is built by the first search)."""
     rng = random.Random(seed)
     factory = session_factory(engine)
     with transaction(factory) as session:
