@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from cityhub.ledger import verify
-from cityhub.ledger.merkle import TILE_WIDTH, BulkHasher, MemoryTree, edge_tiles
+from cityhub.ledger import merkle, verify
+from cityhub.ledger.merkle import TILE_WIDTH, BulkHasher, MemoryTree, edge_tiles, split32
 from cityhub.ledger.verify import (
     TreeHasher,
     VerificationError,
@@ -59,21 +59,42 @@ def _cases() -> list[Path]:
 
 
 @pytest.mark.parametrize("alg", ["sm3", "sha256"])
-def test_bulk_hashing_equals_one_call_per_hash_and_the_fallback(
+def test_bulk_hashing_equals_one_call_per_hash_on_every_path(
     alg: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hasher = TreeHasher(alg)
     entries = [f"entry-{i}".encode() * (i % 7) for i in range(50)]
     lefts, rights = [hasher.leaf(e) for e in entries[:25]], [hasher.leaf(e) for e in entries[25:]]
-    expected = ([hasher.leaf(e) for e in entries], list(map(hasher.node, lefts, rights)))
-    assert (BulkHasher(hasher).leaves(entries), BulkHasher(hasher).nodes(lefts, rights)) == (
-        expected
-    )
-    monkeypatch.setattr("cityhub.ledger.merkle.SM3_NATIVE", False)
+    level = b"".join(left + right for left, right in zip(lefts, rights, strict=True))
+    expected = (b"".join(map(hasher.leaf, entries)), b"".join(map(hasher.node, lefts, rights)))
+
+    def hashed() -> tuple[bytes, bytes]:
+        bulk = BulkHasher(TreeHasher(alg))
+        return bulk.leaves(entries), bulk.nodes(level)
+
+    if merkle._treehash is not None:  # the compiled path, built wherever CI installs
+        assert BulkHasher(hasher)._native
+        assert hashed() == expected
+    monkeypatch.setattr(merkle, "_treehash", None)  # hashlib, one C-level map per list
+    assert not BulkHasher(hasher)._native
+    assert hashed() == expected
+    monkeypatch.setattr(merkle, "SM3_NATIVE", False)
     if alg == "sm3":  # OpenSSL without SM3: the pure-Python SM3, one call per hash
-        slow = BulkHasher(TreeHasher(alg))
-        assert slow._leaf0 is None
-        assert (slow.leaves(entries), slow.nodes(lefts, rights)) == expected
+        assert BulkHasher(hasher)._leaf0 is None
+        assert hashed() == expected
+    assert split32(expected[0]) == [hasher.leaf(e) for e in entries]
+
+
+def test_the_compiled_hashing_refuses_what_it_cannot_hash() -> None:
+    if merkle._treehash is None:
+        pytest.skip("cityhub.ledger._treehash was not built (no C compiler or OpenSSL headers)")
+    with pytest.raises(ValueError, match="whole pairs"):
+        merkle._treehash.nodes("sha256", b"x" * 63)
+    with pytest.raises(ValueError, match="not available"):
+        merkle._treehash.leaves("md5", [b"x"])
+    with pytest.raises(TypeError, match="entry 1 is not bytes"):
+        merkle._treehash.leaves("sha256", [b"x", "y"])
+    assert merkle._treehash.leaves("sha256", []) == b""
 
 
 def test_tiles_cover_every_level_and_only_the_right_edge_is_rewritten() -> None:

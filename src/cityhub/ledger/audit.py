@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cityhub.core.db import utcnow
 from cityhub.core.events import Event, OutboxEvent, attach, emit
 from cityhub.ledger import store
-from cityhub.ledger.merkle import TILE_BITS, TILE_WIDTH, BulkHasher, MissingNode, pick
+from cityhub.ledger.merkle import TILE_BITS, TILE_WIDTH, BulkHasher, MissingNode, pick, split32
 from cityhub.ledger.models import (
     Ledger,
     LedgerAuditRun,
@@ -124,7 +124,7 @@ def audit_entries(session: Session, ledger: Ledger, outcome: Outcome) -> None:
             for row in session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
         }
         stored = _leaves(session, ledger, chunk[0].idx, chunk[-1].idx)
-        computed = bulk.leaves([e.body.encode() for e in chunk])
+        computed = split32(bulk.leaves([e.body.encode() for e in chunk]))
         for entry, leaf in zip(chunk, computed, strict=True):
             target = f"entry {entry.idx}"
             if entry.idx != expected:
@@ -174,8 +174,7 @@ def audit_nodes(session: Session, ledger: Ledger, outcome: Outcome) -> None:
                 below = left_tile + tiles.get((level - 1, 2 * t + 1), b"")
                 below = below if len(left_tile) == full else left_tile
                 n = min(want, len(below) // 64)  # children cut short were reported below
-                pairs = [below[64 * k : 64 * k + 64] for k in range(n)]
-                again = bulk.nodes([p[:32] for p in pairs], [p[32:] for p in pairs])
+                again = split32(bulk.nodes(below[: 64 * n]))
                 for k, node in enumerate(again):
                     if node != blob[32 * k : 32 * k + 32]:
                         target = f"node {level}/{(t << TILE_BITS) + k}"
