@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.indicators import service
 from cityhub.library import golden
 from cityhub.library.specs import ECONOMY

@@ -18,8 +18,8 @@ from cityhub.catalog.vocab import (
     Status,
     UpdateCycle,
 )
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Organization
-from cityhub.security.service import as_utc
 
 MAX_ROWS = 1000
 RES_FORMAT = {ResourceFormat.table: "JSON", ResourceFormat.api: "API", ResourceFormat.file: "FILE"}

@@ -27,7 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 from cityhub.catalog.labels import labels
 from cityhub.catalog.models import Resource
 from cityhub.catalog.vocab import OpenType, ResourceFormat, UpdateCycle
-from cityhub.security.service import as_utc
+from cityhub.core.times import as_utc
 
 DCAT_VERSION: Final = URIRef(f"{DCAT}version")  # DCAT 3; newer than rdflib's namespace
 FREQUENCY: Final = Namespace("http://publications.europa.eu/resource/authority/frequency/")

@@ -8,7 +8,7 @@ live in the service.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -26,6 +26,7 @@ from cityhub.catalog.vocab import (
     Status,
     UpdateCycle,
 )
+from cityhub.core.times import UtcDatetime
 
 MAX_ITEMS = 500
 MAX_KEYWORDS = 20
@@ -47,14 +48,6 @@ def _check_rule(value: str) -> str:
 
 def _strip(value: str) -> str:
     return value.strip()
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 ResourceCode = Annotated[

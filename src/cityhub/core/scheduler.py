@@ -30,8 +30,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler_leases import JobLease, as_utc, claim_lease, release_lease
+from cityhub.core.scheduler_leases import JobLease, claim_lease, release_lease
 from cityhub.core.scheduler_runs import Run, WorkerPool, claim_completion, current_run, set_current
+from cityhub.core.times import as_utc
 from cityhub.errors import Conflict, ValidationFailed
 from cityhub.settings import Settings
 

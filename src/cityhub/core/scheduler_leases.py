@@ -5,13 +5,14 @@ at a time, and it runs once per interval cluster-wide."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, DateTime, Float, String, or_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from cityhub.core.db import Base, transaction, utcnow
+from cityhub.core.times import as_utc
 
 log = logging.getLogger("cityhub.scheduler")
 _MAX_NAME = 128
@@ -34,13 +35,6 @@ class JobLease(Base):
     last_duration_ms: Mapped[float | None] = mapped_column(Float, default=None)
     runs: Mapped[int] = mapped_column(BigInteger, default=0)
     failures: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; cityhub stores UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def claim_lease(

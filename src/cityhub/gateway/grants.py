@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
+from cityhub.core.times import as_utc
 from cityhub.errors import Conflict, Forbidden, NotFound
 from cityhub.gateway.models import Application, Grant, SharingRequest, json_list
 from cityhub.gateway.workdays import Calendar
 from cityhub.security import audit
 from cityhub.security.models import Role, User
-from cityhub.security.service import as_utc
 
 SEE_ALL = frozenset({Role.platform_admin, Role.operator, Role.auditor})
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from cityhub.core.times import UtcDatetime
 from cityhub.gateway.models import AppStatus, RequestStatus
-from cityhub.security.service import as_utc
 from cityhub.standards import phone
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -35,13 +35,8 @@ def _email(value: str) -> str:
     return value
 
 
-def _utc(value: datetime) -> datetime:
-    return as_utc(value)
-
-
 Phone = Annotated[str, Field(max_length=32), AfterValidator(_phone)]
 Email = Annotated[str, Field(max_length=128), AfterValidator(_email)]
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 ItemCodes = list[Annotated[str, Field(min_length=1, max_length=64)]]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Region
 from cityhub.indicators import service
 from cityhub.indicators.numbers import human

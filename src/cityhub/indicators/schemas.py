@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.indicators.registry import Indicator
 from cityhub.indicators.service import Latest, Point
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Region
 from cityhub.indicators import sources_data, sources_live
 from cityhub.indicators.models import IndicatorLatest, IndicatorSnapshot, IndicatorValue

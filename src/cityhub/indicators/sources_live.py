@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Organization
 from cityhub.exchange.models import Batch
 from cityhub.exchange.vocab import BatchStatus

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import Event, OutboxEvent
+from cityhub.core.times import as_utc
 from cityhub.ledger import store
 from cityhub.ledger.models import Ledger, LedgerEntry
 from cityhub.ledger.topics import entry_for, is_notarized, like_patterns
@@ -38,10 +39,6 @@ class SequenceResult:
 
 def ledger_origin(settings: Settings) -> str:
     return f"cityhub/{settings.city_code}/{store.DEFAULT_LEDGER}"
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _unsequenced(
@@ -83,7 +80,7 @@ def _advance_floor(session: Session, ledger: Ledger, grace: timedelta) -> None:
     floor = ledger.scan_floor
     settled = utcnow() - grace
     for event_id, topic, at, idx in rows:
-        if event_id != floor + 1 and _as_utc(at) > settled:
+        if event_id != floor + 1 and as_utc(at) > settled:
             break  # a gap: an id whose transaction may still commit
         if idx is None and is_notarized(topic):
             break

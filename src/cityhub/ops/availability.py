@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.errors import BadRequest
 from cityhub.ops.models import DailyCount, Incident, MonitoredSystem, Outage
 from cityhub.ops.schemas import AvailabilityReport, DayAvailability, SystemMonth
@@ -173,7 +173,7 @@ def _system_month(
     opened: dict[int, list[Incident]],
     now: datetime,
 ) -> SystemMonth:
-    created = as_utc(system.created_at) or now
+    created = as_utc(system.created_at)
     day_rows = []
     total_down = total_observed = 0.0
     for day in days:
@@ -204,15 +204,14 @@ def _system_month(
         1
         for i in incidents
         if i.first_response_at is not None
-        and ((as_utc(i.first_response_at) or now) - (as_utc(i.opened_at) or now)).total_seconds()
+        and (as_utc(i.first_response_at) - as_utc(i.opened_at)).total_seconds()
         <= i.response_target_s
     )
     resolution_met = sum(
         1
         for i in incidents
         if i.resolved_at is not None
-        and ((as_utc(i.resolved_at) or now) - (as_utc(i.opened_at) or now)).total_seconds()
-        <= i.resolution_target_s
+        and (as_utc(i.resolved_at) - as_utc(i.opened_at)).total_seconds() <= i.resolution_target_s
     )
     return SystemMonth(
         system=system_ref(system),
@@ -241,7 +240,7 @@ def today_availability(
     spans = _outages(session, ids, start, end) if ids else {}
     result = {}
     for system in systems:
-        created = as_utc(system.created_at) or now
+        created = as_utc(system.created_at)
         observed = observed_seconds(created, start, end, now)
         down = min(overlap_seconds(spans.get(system.id, []), start, end, now), observed)
         result[system.id] = availability(down, observed)

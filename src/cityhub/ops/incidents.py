@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.errors import Conflict, NotFound, ValidationFailed
 from cityhub.ops.models import Incident, IncidentEvent, IncidentStep, MonitoredSystem, Plan, Probe
 from cityhub.ops.plans import best_plan, get_plan, ordered_steps

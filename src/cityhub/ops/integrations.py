@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 
 log = logging.getLogger("cityhub.ops")
 
@@ -57,7 +57,7 @@ def last_data_at(session: Session, resource_code: str) -> datetime | None:
     if state is not None and hasattr(state, "last_completed_at"):
         try:
             with session.begin_nested():
-                found = session.scalar(
+                found: datetime | None = session.scalar(
                     select(state.last_completed_at).where(state.resource_code == resource_code)
                 )
         except SQLAlchemyError:

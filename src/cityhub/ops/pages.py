@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cityhub.core.deps import SessionDep, SettingsDep
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Region
 from cityhub.errors import CityHubError
 from cityhub.ops import availability, incidents, plans, projects

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.errors import Conflict, NotFound, ValidationFailed
 from cityhub.ops.dag import order_keys
 from cityhub.ops.models import Drill, Incident, MonitoredSystem, Plan

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.directory.models import Organization
 from cityhub.errors import Conflict, NotFound, ValidationFailed
 from cityhub.ops import integrations, targets

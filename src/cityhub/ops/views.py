@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.ops.availability import today_availability
 from cityhub.ops.incidents import steps_of, timing
 from cityhub.ops.models import Incident, IncidentEvent, MonitoredSystem, Plan

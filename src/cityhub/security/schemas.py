@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from cityhub.core.times import UtcDatetime
 from cityhub.security import service
 from cityhub.security.models import ApiKey, AuditEvent, Role, User
 
@@ -18,10 +18,6 @@ def _policy(password: str) -> str:
     if (problem := service.password_problem(password)) is not None:
         raise PydanticCustomError("password_policy", problem)  # no "Value error," prefix
     return password
-
-
-def _utc(value: datetime) -> datetime:
-    return service.as_utc(value)
 
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,63}")
@@ -47,7 +43,6 @@ NewPassword = Annotated[
     Field(max_length=256, description="At least 10 characters, with letters and digits"),
     AfterValidator(_policy),
 ]
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]  # SQLite returns naive UTC
 Outcome = Literal["success", "denied", "failed", "error"]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from cityhub.core.db import utcnow
 from cityhub.core.events import emit
+from cityhub.core.times import as_utc
 from cityhub.errors import (
     CityHubError,
     Conflict,
@@ -41,11 +42,6 @@ KeyStatus = Literal["active", "revoked", "expired"]
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
 # -- passwords ----------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 from datetime import datetime as _datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cityhub.core.times import UtcDatetime
 from cityhub.sensing.models import (
     AlarmState,
     DeviceKind,
@@ -16,14 +17,6 @@ from cityhub.sensing.models import (
     RuleKind,
     Severity,
 )
-
-
-def _utc(value: _datetime) -> _datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-UtcDateTime = Annotated[_datetime, AfterValidator(_utc)]  # every time in an answer is UTC
 
 # Codes appear in MQTT topics: no '/', '+', '#' or spaces.
 DeviceCode = Annotated[
@@ -177,8 +170,8 @@ class DevicePublic(BaseModel):
     mode: DeviceMode
     fault_code: str | None
     fault_message: str
-    last_seen_at: UtcDateTime | None
-    created_at: UtcDateTime
+    last_seen_at: UtcDatetime | None
+    created_at: UtcDatetime
 
 
 class DeviceCreated(DevicePublic):
@@ -191,7 +184,7 @@ class LatestReading(BaseModel):
     name_en: str
     unit: str
     value: float | None
-    at: UtcDateTime | None
+    at: UtcDatetime | None
 
 
 class DeviceDetail(DevicePublic):
@@ -262,15 +255,15 @@ class RejectionPublic(BaseModel):
     device: str
     reason: str
     count: int
-    first_at: UtcDateTime
-    last_at: UtcDateTime
+    first_at: UtcDatetime
+    last_at: UtcDatetime
     last_detail: str
 
 
 class RejectedSample(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    at: UtcDateTime
+    at: UtcDatetime
     device_ref: str
     reason: str
     channel: str
@@ -359,7 +352,7 @@ class AlarmRulePublic(BaseModel):
     severity: Severity
     enabled: bool
     created_by: str
-    created_at: UtcDateTime
+    created_at: UtcDatetime
 
 
 class AlarmPublic(BaseModel):
@@ -377,10 +370,10 @@ class AlarmPublic(BaseModel):
     message: str
     value: float | None
     occurrences: int
-    raised_at: UtcDateTime
-    acknowledged_at: UtcDateTime | None
+    raised_at: UtcDatetime
+    acknowledged_at: UtcDatetime | None
     acknowledged_by: str | None
-    cleared_at: UtcDateTime | None
+    cleared_at: UtcDatetime | None
 
 
 class WebhookCreate(BaseModel):
@@ -405,7 +398,7 @@ class WebhookPublic(BaseModel):
     organization: str | None
     active: bool
     created_by: str
-    created_at: UtcDateTime
+    created_at: UtcDatetime
 
 
 class WebhookCreated(WebhookPublic):
@@ -419,11 +412,11 @@ class DeliveryPublic(BaseModel):
     event: str
     status: str
     attempts: int
-    next_attempt_at: UtcDateTime
+    next_attempt_at: UtcDatetime
     last_status: int | None
     last_error: str
-    created_at: UtcDateTime
-    delivered_at: UtcDateTime | None
+    created_at: UtcDatetime
+    delivered_at: UtcDatetime | None
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

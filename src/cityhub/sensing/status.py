@@ -3,18 +3,12 @@ its last message is younger than its profile's offline limit, else offline."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_
 
+from cityhub.core.times import as_utc
 from cityhub.sensing.models import Device, DeviceMode, DeviceStatus
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def status_of(

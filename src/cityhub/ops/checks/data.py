@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from cityhub.core.db import utcnow
-from cityhub.core.scheduler import as_utc
+from cityhub.core.times import as_utc
 from cityhub.ops import integrations
 from cityhub.ops.checks.base import CheckContext, CheckResult, ProbeSpec, elapsed_ms
 from cityhub.ops.durations import format_duration
