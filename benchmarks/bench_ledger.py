@@ -6,7 +6,9 @@
 The same entries (canonical JSON of a delivery event, ~230 bytes) and the same hash
 (SHA-256, RFC 6962 tree hashing on both sides) go to cityhub's ledger and to pymerkle's
 SqliteTree (its persistent backend) and InmemoryTree (its default); cityhub also runs with
-SM3, its default. Each side appends in batches, one transaction per batch. Proof times
+SM3, its default. Each side appends in batches, one transaction per batch. A last row
+writes the entries' bytes alone (blobs of 256, no hashes, no index) with the platform's
+SQLite settings: the floor under any SQLite-backed log on this disk. Proof times
 are the median and the 99th percentile over random indexes at the full size, reading from
 the database. Targets: >= 5x pymerkle's append rate, proofs < 1 ms at 10M entries.
 Bytes per entry count cityhub's entry rows and hash tiles (ledger_entries, ledger_tiles)
@@ -179,6 +181,35 @@ def run_cityhub_memory(total: int, batch: int, samples: int) -> Result:
     return result
 
 
+def run_storage_floor(workdir: Path, total: int, batch: int) -> Result:
+    """What any SQLite-backed log must pay at least: the entries' bytes alone, written
+    durably with the platform's settings (WAL, synchronous=NORMAL), 256 to a blob, no
+    hashing, no index, one transaction per batch. No log can append faster than this."""
+    con = sqlite3.connect(workdir / "floor.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE bundle (idx INTEGER PRIMARY KEY, entries BLOB)")
+    result = Result("entry bytes alone (SQLite floor)")
+    for bodies in batches(total, batch):
+        data = [b.encode() for b in bodies]
+        start = time.perf_counter()
+        rows = [
+            (
+                result.appended + at,
+                b"".join(len(e).to_bytes(4, "big") + e for e in data[at : at + 256]),
+            )
+            for at in range(0, len(data), 256)
+        ]
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany("INSERT INTO bundle VALUES (?, ?)", rows)
+        con.execute("COMMIT")
+        result.seconds += time.perf_counter() - start
+        result.appended += len(data)
+    con.close()
+    result.bytes_total = _table_bytes(workdir / "floor.db", ("bundle",))
+    return result
+
+
 def run_pymerkle_sqlite(workdir: Path, total: int, batch: int, samples: int) -> Result:
     from pymerkle import SqliteTree
 
@@ -249,6 +280,9 @@ def report(results: list[Result], total: int) -> None:
         ("cityhub (SHA-256, SQLite)", "pymerkle SqliteTree (SHA-256)"),
         ("cityhub MemoryTree (SHA-256, RAM)", "pymerkle InmemoryTree (SHA-256)"),
     ]
+    floor, peer = by_name.get("entry bytes alone (SQLite floor)"), by_name.get(pairs[0][1])
+    if floor and peer:
+        print(f"the SQLite floor is {floor.rate / peer.rate:.2f}x pymerkle SqliteTree's rate")
     for mine, theirs in pairs:
         if mine in by_name and theirs in by_name:
             ours, peer = by_name[mine], by_name[theirs]
@@ -293,6 +327,8 @@ def main() -> None:
             gc.collect()
         print(f"pymerkle SqliteTree: appending {total:,} entries ...", flush=True)
         results.append(run_pymerkle_sqlite(workdir, total, args.batch, args.samples))
+        print(f"the entries' bytes alone: writing {total:,} entries ...", flush=True)
+        results.append(run_storage_floor(workdir, total, args.batch))
         if total <= args.pymerkle_memory_limit:
             print(f"in RAM: appending {total:,} entries to both ...", flush=True)
             results.append(run_cityhub_memory(total, args.batch, args.samples))
