@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from cityhub.exchange import canonical
 from cityhub.exchange import standardize as std
 from cityhub.exchange.rules import ItemRule, Target
 from cityhub.gateway.resources import ItemInfo
@@ -252,9 +253,84 @@ def typed_column(
     return _patch(out, {item.code: slow}).get_column(v).alias(item.code)
 
 
+def _lanes(chunk: pl.DataFrame, target: Target) -> list[canonical.Lane] | None:
+    """The fast test of each delivered item, or None when some row could need more than
+    its own columns' tests (deletions, addresses filling a region, a required item not
+    delivered) or some item has none: then every row goes the full way."""
+    if OP in chunk.columns:
+        return None
+    lanes = []
+    for item in target.items:
+        rule = target.rule(item.code)
+        if item.code not in chunk.columns:
+            if rule.required:
+                return None
+            continue
+        lane = canonical.lane_of(item, rule)
+        if lane is None:
+            return None
+        lanes.append(lane)
+    return lanes
+
+
 def check_chunk(chunk: pl.DataFrame, target: Target, *, city: str, zone: str) -> Checked:
-    """Standardize, type and check one chunk; split it into upserts, deletes and rejects."""
-    items = target.items
+    """Standardize, type and check one chunk; split it into upserts, deletes and rejects.
+
+    Rows the fast lane proves canonical and valid (`canonical.accepted`, about one pass
+    per column) are stored as delivered; only the others are standardized, typed and
+    checked the full way (`_check_full`), which also gives them their reasons."""
+    lanes = _lanes(chunk, target)
+    if lanes is None or not chunk.height:
+        return _check_full(chunk, target, city=city, zone=zone)
+    fast = canonical.accepted(chunk, lanes, date.today())
+    codes = [lane.code for lane in lanes]
+    values = [fast.values[c].alias(c) if c in fast.values else pl.col(c) for c in codes]
+    typed = chunk.select(ROW, *values)
+    keys = [k for k in target.keys if k in codes]
+    present = {c: chunk.height - chunk.get_column(c).null_count() for c in codes}
+    if not fast.failed:  # every row taken
+        rejected = chunk.clear().select(ROW, pl.lit(None, pl.String).alias(REASONS), *codes)
+        stats = {c: ItemStats(present[c], 0) for c in codes}
+        return Checked(typed, typed.clear().select(ROW, *keys), rejected, chunk.height, stats)
+    taken = pl.Series(fast.mask)
+    good, rest = typed.filter(taken), chunk.filter(~taken)
+    # a row the lane leaves fails only the tests of `fast.failed`: the others' values stand
+    slow = _check_full(
+        rest.select(ROW, *fast.failed), target, city=city, zone=zone, only=set(fast.failed)
+    )
+    others = [c for c in codes if c not in fast.failed]
+    left = typed.filter(~taken).select(ROW, *others)
+    upserts = slow.upserts.join(left, on=ROW, how="left", maintain_order="left")
+    delivered = rest.select(ROW, *others)
+    rejected = slow.rejected.join(delivered, on=ROW, how="left", maintain_order="left")
+    stats = {
+        c: ItemStats(present[c], 0) if c in others else ItemStats(
+            present[c] - (rest.height - rest.get_column(c).null_count()) + slow.stats[c].present,
+            slow.stats[c].invalid,
+        )
+        for c in codes
+    }  # fmt: skip
+    if upserts.height:  # a row the full way accepts (a value to standardize)
+        good = good.merge_sorted(upserts.select(ROW, *codes), key=ROW)
+    return Checked(
+        good,
+        typed.clear().select(ROW, *keys),
+        rejected.select(ROW, REASONS, *codes),
+        chunk.height,
+        stats,
+    )
+
+
+def _check_full(
+    chunk: pl.DataFrame,
+    target: Target,
+    *,
+    city: str,
+    zone: str,
+    only: set[str] | None = None,
+) -> Checked:
+    """Standardize, type and check every row the full way (of the items in `only`)."""
+    items = [i for i in target.items if only is None or i.code in only]
     delivered = [i for i in items if i.code in chunk.columns]
     codes = [i.code for i in delivered]
     filled = {
