@@ -3,27 +3,30 @@
 Every merge into a library table tells the library's merge hook which keys it changed;
 we record them in the same transaction, numbered per resource (`seq`) under the
 resource's state row lock, so numbers follow the commit order and a consumer that reads
-"after seq N" never misses a change that commits later. A change is served as the row
-as it is when read (or a deletion when the row is gone): delivery is at least once, in
-order, and a consumer converges on the current state.
+"after seq N" never misses a change that commits later. The keys of one merge are stored
+in blocks of consecutive numbers (`ChangeBlock`, up to `BLOCK_KEYS` keys a row): a load
+of millions of rows writes hundreds of log rows, and a page of the feed reads one or two.
+A change is served as the row as it is when read (or a deletion when the row is gone):
+delivery is at least once, in order, and a consumer converges on the current state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import Session
 
 from cityhub.catalog.masking import mask_frame, mask_value
 from cityhub.core.db import utcnow
 from cityhub.exchange import bulk
-from cityhub.exchange.models import ChangeRecord, ResourceState
+from cityhub.exchange.models import ChangeBlock, ResourceState
 from cityhub.exchange.util import as_utc
 from cityhub.gateway.access import View
 from cityhub.library import golden, hooks
@@ -31,6 +34,7 @@ from cityhub.library import target as library_target
 from cityhub.library.merge_plan import keys_of
 
 BATCH_KEY = "cityhub.exchange.batch_id"
+BLOCK_KEYS = 10_000  # keys per log row: a feed page decodes at most this many to serve one
 
 
 def lock_state(session: Session, code: str) -> ResourceState:
@@ -53,17 +57,27 @@ def record(session: Session, resource_code: str, keys: pl.Series) -> int:
         return state.last_seq
     start = state.last_seq + 1
     n = keys.len()
-    batch_id = session.info.get(BATCH_KEY)
-    frame = pl.DataFrame(
-        {
-            "resource_code": pl.repeat(resource_code, n, eager=True, dtype=pl.String),
-            "seq": pl.int_range(start, start + n, eager=True, dtype=pl.Int64),
-            "batch_id": pl.repeat(batch_id, n, eager=True, dtype=pl.Int64),
-            "key": keys,
-            "at": pl.repeat(utcnow(), n, eager=True, dtype=pl.Datetime("us", "UTC")),
-        }
+    blocks = (
+        keys.alias("key")
+        .to_frame()
+        .with_row_index("i")
+        .group_by((pl.col("i") // BLOCK_KEYS).alias("b"), maintain_order=True)
+        .agg(pl.col("i").min().alias("first"), pl.col("i").max().alias("last"), pl.col("key"))
     )
-    bulk.insert(session.connection(), ChangeRecord.__tablename__, frame)
+    frame = blocks.select(
+        pl.lit(resource_code, dtype=pl.String).alias("resource_code"),
+        (pl.col("first").cast(pl.Int64) + start).alias("seq_first"),
+        (pl.col("last").cast(pl.Int64) + start).alias("seq_last"),
+        pl.lit(session.info.get(BATCH_KEY), dtype=pl.Int64).alias("batch_id"),
+        # {"key":[...]} without its wrapper: the JSON array of the block's keys
+        pl.struct("key")
+        .struct.json_encode()
+        .str.strip_prefix('{"key":')
+        .str.strip_suffix("}")
+        .alias("keys"),
+        pl.lit(utcnow(), dtype=pl.Datetime("us", "UTC")).alias("at"),
+    )
+    bulk.insert(session.connection(), ChangeBlock.__tablename__, frame)
     state.last_seq = start + n - 1
     session.flush()
     return state.last_seq
@@ -124,18 +138,42 @@ def last_seq(session: Session, resource_code: str) -> int:
     return int(value or 0)
 
 
-def _records(
-    session: Session, code: str, after: int, upto: int | None, limit: int
-) -> list[ChangeRecord]:
-    stmt = (
-        select(ChangeRecord)
-        .where(ChangeRecord.resource_code == code, ChangeRecord.seq > after)
-        .order_by(ChangeRecord.seq)
-        .limit(limit)
-    )
-    if upto is not None:
-        stmt = stmt.where(ChangeRecord.seq <= upto)
-    return list(session.scalars(stmt))
+@dataclass(frozen=True)
+class Record:
+    """One logged change: its number, the key it changed, its batch and time."""
+
+    seq: int
+    key: str
+    batch_id: int | None
+    at: datetime
+
+
+def records(
+    session: Session, code: str, after: int, limit: int, upto: int | None = None
+) -> list[Record]:
+    """Up to `limit` logged changes of `code` after seq `after` (up to `upto`), in order."""
+    out: list[Record] = []
+    seen = after
+    while len(out) < limit:
+        stmt = (
+            select(ChangeBlock)
+            .where(ChangeBlock.resource_code == code, ChangeBlock.seq_last > seen)
+            .order_by(ChangeBlock.seq_last)
+            .limit(4)
+        )
+        blocks = list(session.scalars(stmt))
+        if not blocks:
+            break
+        for block in blocks:
+            keys: list[str] = json.loads(block.keys)
+            skip = max(0, after + 1 - block.seq_first)
+            for i in range(skip, len(keys)):
+                seq = block.seq_first + i
+                if (upto is not None and seq > upto) or len(out) >= limit:
+                    return out
+                out.append(Record(seq, keys[i], block.batch_id, block.at))
+            seen = block.seq_last
+    return out
 
 
 def _current_rows(
@@ -185,10 +223,12 @@ def page(
 ) -> tuple[list[Change], int]:
     """Up to `limit` changes after seq `after` (and up to `upto`); and the last seq seen."""
     code = view.resource.code
-    records = _records(session, code, after, upto, limit)
-    if not records:
+    found_records = records(session, code, after, limit, upto)
+    if not found_records:
         return [], after
-    rows = _current_rows(session.connection(), session, view, sorted({r.key for r in records}))
+    rows = _current_rows(
+        session.connection(), session, view, sorted({r.key for r in found_records})
+    )
     found = library_target.target_of(session, code)
     by_column = {item.column: item.code for item in view.resource.items}
     key_items = tuple(by_column.get(c, c) for c in found.layout.key_columns)
@@ -202,9 +242,9 @@ def page(
             at=as_utc(r.at) or r.at,
             row=_jsonable(rows.get(r.key)),
         )
-        for r in records
+        for r in found_records
     ]
-    return out, records[-1].seq
+    return out, found_records[-1].seq
 
 
 def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -214,11 +254,13 @@ def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def count_after(session: Session, resource_code: str, after: int) -> int:
+    # a block straddling `after` counts only its changes past it
+    first = case((ChangeBlock.seq_first > after, ChangeBlock.seq_first), else_=after + 1)
     return int(
         session.scalar(
-            select(func.count())
-            .select_from(ChangeRecord)
-            .where(ChangeRecord.resource_code == resource_code, ChangeRecord.seq > after)
+            select(func.sum(ChangeBlock.seq_last - first + 1)).where(
+                ChangeBlock.resource_code == resource_code, ChangeBlock.seq_last > after
+            )
         )
         or 0
     )

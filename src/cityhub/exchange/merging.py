@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from cityhub.gateway.resources import ResourceInfo
+from cityhub.library import first_load as library_first_load
 from cityhub.library import merge as library_merge
 from cityhub.library import target as library_target
 from cityhub.library.golden import KEY_SEPARATOR
@@ -92,6 +93,22 @@ def merge(
         deleted_keys=deleted_keys,
     )
     return _merged(result)
+
+
+def begin_first_load(session: Session, *, landing: Landing, batch_id: int) -> bool:
+    """Into an empty library table (PostgreSQL): load without its indexes, build them at
+    the end (`cityhub.library.first_load`). Every key of the batch must be new to it: the
+    applier merges a key at most once per batch (repeats are held back and rejected)."""
+    return library_first_load.begin(session, resource_code=landing.resource_code, batch_id=batch_id)
+
+
+def finish_first_load(session: Session, *, landing: Landing) -> None:
+    """After the batch's last chunk: the indexes built again (a no-op without a first load)."""
+    library_first_load.finish(session, resource_code=landing.resource_code)
+
+
+def end_first_load(session: Session, *, landing: Landing) -> None:
+    library_first_load.done(session, landing.stored_code)
 
 
 def finish_full(session: Session, *, landing: Landing, provider_code: str, batch_id: int) -> Merged:

@@ -140,19 +140,23 @@ class ResourceState(Base):
     )
 
 
-class ChangeRecord(Base):
-    """A key of a resource whose row changed (inserted, updated or removed), in commit
-    order (`seq`): the change feed. The feed serves the row as it is when read, or a
-    deletion when it is gone, so a consumer always converges on the current state."""
+class ChangeBlock(Base):
+    """Keys of a resource whose rows changed (inserted, updated or removed), in commit
+    order: the change feed. One row holds the keys of consecutive changes
+    `seq_first`..`seq_last` (change `seq_first + i` is `keys[i]`, a JSON array), up to
+    `changes.BLOCK_KEYS` of them from one merge, so a delivery of millions of rows writes
+    hundreds of rows here, not millions. The feed serves the row as it is when read, or
+    a deletion when it is gone, so a consumer always converges on the current state."""
 
-    __tablename__ = "exchange_changes"
-    __table_args__ = (UniqueConstraint("resource_code", "seq"),)
+    __tablename__ = "exchange_change_blocks"
+    __table_args__ = (UniqueConstraint("resource_code", "seq_last"),)
 
     id: Mapped[int] = mapped_column(_BIGINT, primary_key=True)
     resource_code: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq_first: Mapped[int] = mapped_column(BigInteger)
+    seq_last: Mapped[int] = mapped_column(BigInteger)
     batch_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
-    key: Mapped[str] = mapped_column(Text)  # the library's canonical key (parts joined by |)
+    keys: Mapped[str] = mapped_column(Text)  # JSON array of the library's canonical keys
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

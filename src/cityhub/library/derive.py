@@ -46,16 +46,23 @@ def mark_dirty(
 ) -> None:
     """Record the output keys a merge's changed rows affect (merge listener)."""
     for spec in dependents(resource_code):
+        if _full_pending(session, spec.slug):  # a full rebuild covers these keys too
+            continue
         rows = pl.concat([f for f in (before, after) if f.height], how="diagonal_relaxed")
         keys = spec.affected(resource_code, rows).drop_nulls().unique()
         if keys.len():
             _add_dirty(session, spec.slug, keys)
 
 
+def _full_pending(session: Session, slug: str) -> bool:
+    where = LibraryDirtyKey.derivation == slug, LibraryDirtyKey.key == FULL
+    return bool(session.scalar(select(LibraryDirtyKey.key).where(*where)))
+
+
 def _add_dirty(session: Session, slug: str, keys: pl.Series) -> None:
     table = LibraryDirtyKey.__tablename__
     where = LibraryDirtyKey.derivation == slug
-    if session.scalar(select(LibraryDirtyKey.key).where(where, LibraryDirtyKey.key == FULL)):
+    if _full_pending(session, slug):
         return
     pending = session.scalar(select(func.count()).select_from(LibraryDirtyKey).where(where)) or 0
     if keys.len() > BULK_CHANGE or pending + keys.len() > FULL_AFTER:

@@ -190,12 +190,16 @@ def ensure(conn: Connection, layout: Layout, parts: Sequence[str] = ()) -> None:
     _ensure_key_index(conn, layout)
 
 
+def key_index_name(layout: Layout) -> str:
+    return f"uq_{layout.name}_key"[:63]
+
+
 def _ensure_key_index(conn: Connection, layout: Layout) -> None:
     tbl = table(layout)
     cols = [tbl.c[layout.key_column]]
     if layout.partitioned and conn.dialect.name == "postgresql":
         cols.append(tbl.c[REGION])
-    index = Index(f"uq_{layout.name}_key"[:63], *cols, unique=True)
+    index = Index(key_index_name(layout), *cols, unique=True)
     try:
         with conn.begin_nested():
             index.create(conn, checkfirst=True)
@@ -223,6 +227,7 @@ __all__ = [
     "iterate",
     "iterate_unseen",
     "key_expr",
+    "key_index_name",
     "region_expr",
     "table",
 ]

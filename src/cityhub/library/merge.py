@@ -40,7 +40,7 @@ from cityhub.core.events import emit
 from cityhub.directory.models import Organization, Region
 from cityhub.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from cityhub.library import datastore as ds
-from cityhub.library import digest, golden, hooks, write
+from cityhub.library import digest, first_load, golden, hooks, write
 from cityhub.library.fingerprint import fingerprints
 from cityhub.library.golden import KEY
 from cityhub.library.lineage_store import record_conflicts
@@ -97,16 +97,23 @@ def merge_chunk(
     target = target_of(session, resource_code)
     provider = _provider(session, provider_code, target)
     conn = session.connection()
-    _lock(conn, target.stored_code)
+    lock(conn, target.stored_code)
     _cache(conn)
     parts = partitions_for(session, target)
-    golden.ensure(conn, target.layout, parts)
+    # a first load (`first_load`): the table was ensured, its indexes are being rebuilt
+    # at the end, and every key of the batch is new: nothing to look up or remember
+    first = first_load.loading(session, target.stored_code, batch_id)
+    if first is None:
+        golden.ensure(conn, target.layout, parts)
     incoming = _incoming(target, frame)
     deleted = _deleted_keys(target, deleted_keys, incoming)
     merge = _merge_row(session, target, provider, batch_id, mode)
-    changes = plan(session, conn, target, provider, merge.id, incoming, deleted, parts)
+    changes = plan(
+        session, conn, target, provider, merge.id, incoming, deleted, parts,
+        fetch_stored=first is None,
+    )  # fmt: skip
     result = _apply(session, conn, target, provider, merge, changes, incoming.height)
-    if mode == "full":
+    if mode == "full" and first is None:
         _remember(conn, target, batch_id, incoming.get_column(target.layout.key_column))
     return result
 
@@ -118,7 +125,9 @@ def finish_full(
     target = target_of(session, resource_code)
     provider = _provider(session, provider_code, target)
     conn = session.connection()
-    _lock(conn, target.stored_code)
+    lock(conn, target.stored_code)
+    first = first_load.loading(session, target.stored_code, batch_id)
+    first_load.finish(session, resource_code=resource_code)  # no-op unless a first load
     golden.ensure(conn, target.layout, partitions_for(session, target))
     merge = session.scalar(
         select(LibraryMerge).where(
@@ -128,7 +137,8 @@ def finish_full(
     if merge is None:  # an empty full delivery: everything it used to carry goes
         merge = _merge_row(session, target, provider, batch_id, "full")
     total = MergeResult(merge_id=merge.id)
-    for stale in _unseen(conn, target, batch_id):
+    # after a first load every stored row came from this batch: nothing is unseen
+    for stale in () if first is not None else _unseen(conn, target, batch_id):
         changes = withdraw(session, target, provider, merge.id, stale, registrar=False)
         total = total + _apply(session, conn, target, provider, merge, changes, 0)
     session.query(LibrarySeenKey).filter(
@@ -157,7 +167,7 @@ def _provider(session: Session, code: str, target: Target) -> Organization:
     return org
 
 
-def _lock(conn: Connection, code: str) -> None:
+def lock(conn: Connection, code: str) -> None:
     """One merge at a time per table (PostgreSQL; SQLite has a single writer anyway)."""
     if conn.dialect.name == "postgresql":
         key = int.from_bytes(

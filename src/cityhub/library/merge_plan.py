@@ -52,9 +52,14 @@ def plan(
     incoming: pl.DataFrame,
     deleted: pl.Series,
     parts: list[str],
+    *,
+    fetch_stored: bool = True,
 ) -> Changes:
+    """`fetch_stored=False`: the table holds none of these keys (a first load)."""
     layout = target.layout
     keys = pl.concat([incoming.get_column(layout.key_column), deleted])
+    if not fetch_stored:
+        keys = keys.clear()
     stored = golden.fetch(conn, layout, keys)
     if target.library is not None:
         changes = _plan_library(session, target, parts, provider, merge_id, incoming, stored)
