@@ -1,8 +1,9 @@
 """Reading deliveries in chunks: CSV, XLSX, JSON, NDJSON and Parquet, each as a stream of
 DataFrames of text columns named as in the source, plus `_row` (1-based data row).
 
-CSV, NDJSON and Parquet are scanned by Polars' streaming engine in batches of
-`chunk_rows`, so memory follows the chunk, not the file. A JSON array is first rewritten
+CSV and NDJSON are read block by block, each block cut at a record's end and parsed by
+Polars; Parquet by slices of `chunk_rows` (only their row groups are read): memory
+follows the chunk, not the file. A JSON array is first rewritten
 as NDJSON object by object (never parsed whole). An XLSX sheet is read whole by calamine
 (a sheet holds at most 1,048,576 rows), then cut into chunks.
 """
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from cityhub.errors import ValidationFailed
@@ -323,13 +325,79 @@ def _lazy(source: Source, columns: Sequence[str] | None) -> pl.LazyFrame:
     return lazy
 
 
+_FIRST_BLOCK = 4 << 20  # bytes of the first block; the next hold about `chunk_rows` rows
+_MAX_BLOCK = 256 << 20
+_MAX_RECORD = 64 << 20  # a longer "record" is an unbalanced quote, not data
+
+
+def _record_end(buf: bytes, quoted: bool) -> int:
+    """Bytes up to the last line end that closes a record (0: none in `buf`). `buf` starts
+    at a record; in CSV a line end inside a quoted value does not close one: it has an odd
+    number of quotes before it (an escaped quote is two)."""
+    if not quoted or b'"' not in buf:
+        return buf.rfind(b"\n") + 1
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 0x0A)
+    quotes_before = np.searchsorted(np.flatnonzero(raw == 0x22), ends)
+    closed = ends[(quotes_before & 1) == 0]
+    return int(closed[-1]) + 1 if closed.size else 0
+
+
+def _text_chunks(
+    source: Source, chunk_rows: int, columns: Sequence[str] | None
+) -> Iterator[pl.DataFrame]:
+    """CSV and NDJSON read block by block, each cut at a record's end and parsed on its
+    own (the CSV header put in front): memory follows the block, however far behind the
+    reader of the chunks is. (Polars' `collect_batches` runs the whole scan ahead of its
+    reader and buffers what is not taken yet: a slow merge held most of the file.)"""
+    csv_file = source.format is FileFormat.csv
+    schema = {name: pl.String for name in source.columns}
+    row, size, carry = 1, _FIRST_BLOCK, b""
+    with source.path.open("rb") as src:
+        header = src.readline() if csv_file else b""
+        while True:
+            data = src.read(size)
+            buf = carry + data
+            if not buf:
+                return
+            cut = _record_end(buf, csv_file) if data else len(buf)
+            if cut == 0:  # one record longer than the block
+                if len(buf) > _MAX_RECORD:
+                    raise ValidationFailed(
+                        f"data row {row} runs over {_MAX_RECORD >> 20} MB without ending: "
+                        "a quote is probably unbalanced"
+                    )
+                carry, size = buf, size * 2
+                continue
+            block, carry = buf[:cut], buf[cut:]
+            if block.strip():
+                if csv_file:
+                    frame = pl.read_csv(header + block, infer_schema=False, raise_if_empty=False)
+                else:
+                    frame = pl.read_ndjson(block, schema=schema)
+                if frame.height:
+                    frame = frame.with_row_index(ROW, offset=row)
+                    frame = frame.select(ROW, *columns) if columns is not None else frame
+                    row += frame.height
+                    size = min(_MAX_BLOCK, max(1 << 16, len(block) * chunk_rows // frame.height))
+                    for at in range(0, frame.height, chunk_rows):
+                        yield _as_text(frame.slice(at, chunk_rows))
+            if not data:
+                return
+
+
 def chunks(
     source: Source, chunk_rows: int, columns: Sequence[str] | None = None
 ) -> Iterator[pl.DataFrame]:
     """The rows in chunks of at most `chunk_rows`, all columns as text (or only `columns`)."""
-    lazy = _lazy(source, columns)
     try:
-        for batch in lazy.collect_batches(chunk_size=chunk_rows):
+        if source.format in _TEXT_FORMATS:
+            yield from _text_chunks(source, chunk_rows, columns)
+            return
+        lazy = _lazy(source, columns)
+        total = lazy.select(pl.len()).collect().item()
+        for at in range(0, total, chunk_rows):  # Parquet: only the row groups of the slice
+            batch = lazy.slice(at, chunk_rows).collect()
             if batch.height:
                 yield _as_text(batch)
     except pl.exceptions.PolarsError as exc:
