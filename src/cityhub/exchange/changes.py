@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from cityhub.catalog.masking import mask_frame, mask_value
 from cityhub.core.db import utcnow
+from cityhub.core.times import as_utc
 from cityhub.exchange import bulk
 from cityhub.exchange.models import ChangeBlock, ResourceState
-from cityhub.exchange.util import as_utc
 from cityhub.gateway.access import View
 from cityhub.library import golden, hooks
 from cityhub.library import target as library_target
@@ -239,7 +239,7 @@ def page(
             key=_key_shown(view, key_items, r.key),
             key_ref=key_ref(secret, code, r.key),
             batch_id=r.batch_id,
-            at=as_utc(r.at) or r.at,
+            at=as_utc(r.at),
             row=_jsonable(rows.get(r.key)),
         )
         for r in found_records

@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
 from cityhub.core.events import EventBus
+from cityhub.core.times import as_utc
 from cityhub.errors import CityHubError, Conflict, Forbidden, NotFound, ValidationFailed
 from cityhub.exchange import pipeline, service
 from cityhub.exchange.models import Batch, Connector
 from cityhub.exchange.service import Actor
 from cityhub.exchange.sources import Fetch, SourceDown, http_lines, sql_lines
-from cityhub.exchange.util import as_utc
 from cityhub.exchange.vocab import BatchStatus, ConnectorKind, FileFormat, Mode, SourceKind
 from cityhub.gateway import resources
 from cityhub.security.models import Role
@@ -256,7 +256,7 @@ def run_due(
             for c in session.scalars(
                 select(Connector).where(Connector.enabled.is_(True)).order_by(Connector.id)
             )
-            if (as_utc(c.next_run_at) or now) <= now
+            if as_utc(c.next_run_at) <= now
         ]
     for connector_id in due:
         try:

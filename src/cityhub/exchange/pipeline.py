@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
 from cityhub.core.events import EventBus, attach, emit
+from cityhub.core.times import as_utc
 from cityhub.errors import CityHubError
 from cityhub.exchange import quality
 from cityhub.exchange.apply import Applier, Context, Totals, duplicate_hashes
 from cityhub.exchange.models import Batch, Connector, QuarantineRow
 from cityhub.exchange.prepare import BatchRef, Prepared, prepare
-from cityhub.exchange.util import as_utc
 from cityhub.exchange.vocab import BatchStatus, QuarantineStatus, SourceKind
 from cityhub.settings import Settings
 
@@ -273,7 +273,7 @@ def recover(factory: sessionmaker[Session], bus: EventBus | None = None) -> list
             )
         ).all()
     for batch_id, worker, lease_until, attempts in running:
-        expired = lease_until is not None and (as_utc(lease_until) or now) < now
+        expired = lease_until is not None and as_utc(lease_until) < now
         if not (expired or _gone(worker)) or worker == worker_id():
             continue
         if attempts >= MAX_ATTEMPTS:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from cityhub.catalog.models import Resource
 from cityhub.catalog.vocab import UpdateCycle
 from cityhub.core.db import utcnow
+from cityhub.core.times import as_utc
 from cityhub.exchange.models import Batch
-from cityhub.exchange.util import as_utc
 from cityhub.exchange.vocab import BatchStatus
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def batch_report(session: Session, batch: Batch, totals: Totals) -> dict[str, An
             Batch.id != batch.id,
         )
     )
-    gap = (utcnow() - as_utc(previous)) if previous is not None else None  # type: ignore[operator]
+    gap = (utcnow() - as_utc(previous)) if previous is not None else None
     conflicts = _conflicts(session, batch.id) if _several_sources(batch.resource_code) else None
     dims: dict[str, float | None] = {
         "completeness": _share(present, rows * max(1, len(info.items))),

@@ -4,11 +4,11 @@ subscriptions and webhook deliveries."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from cityhub.exchange.util import as_utc
+from cityhub.core.times import UtcDatetime
 from cityhub.exchange.vocab import (
     BatchStatus,
     ConnectorKind,
@@ -17,13 +17,6 @@ from cityhub.exchange.vocab import (
     SourceKind,
     WebhookStatus,
 )
-
-
-def _utc(value: datetime) -> datetime:
-    return as_utc(value) or value
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class BatchBase(BaseModel):

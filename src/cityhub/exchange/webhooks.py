@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhub.core.db import transaction, utcnow
+from cityhub.core.times import as_utc
 from cityhub.errors import CityHubError, Conflict, Forbidden, NotFound, ValidationFailed
 from cityhub.exchange import changes
 from cityhub.exchange.models import Subscription, WebhookDelivery
 from cityhub.exchange.service import Actor
-from cityhub.exchange.util import as_utc
 from cityhub.exchange.vocab import WebhookStatus
 from cityhub.gateway import access, limits, resources
 from cityhub.gateway.models import Application, AppStatus
@@ -283,7 +283,7 @@ def dispatch(
                 .order_by(WebhookDelivery.id)
                 .limit(200)
             )
-            if (as_utc(d.next_attempt_at) or moment) <= moment
+            if as_utc(d.next_attempt_at) <= moment
         ]
     if not due:
         return 0
