@@ -13,28 +13,24 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cityhub.catalog.vocab import DataType
 from cityhub.exchange import canonical, checks
 from cityhub.exchange.rules import ItemRule, Target
-from cityhub.gateway.resources import ItemInfo
 from cityhub.library import datastore as ds
 from cityhub.standards import id_number, phone, regions
+
+from .helpers import text_item
 
 CITY, ZONE = "371300", "Asia/Shanghai"
 
 
-def _item(code: str, kind: ds.ColumnKind, length: int | None = None) -> ItemInfo:
-    return ItemInfo(code, code, code, kind, DataType.string, length, "", "")
-
-
 ITEMS = (
-    _item("gmsfhm", ds.ColumnKind.string, 18),
-    _item("csrq", ds.ColumnKind.date),
-    _item("lxdh", ds.ColumnKind.string, 20),
-    _item("hjqh", ds.ColumnKind.string, 6),
-    _item("xm", ds.ColumnKind.string, 4),
-    _item("bz", ds.ColumnKind.text),
-    _item("xb", ds.ColumnKind.string, 1),
+    text_item("gmsfhm", ds.ColumnKind.string, 18),
+    text_item("csrq", ds.ColumnKind.date),
+    text_item("lxdh", ds.ColumnKind.string, 20),
+    text_item("hjqh", ds.ColumnKind.string, 6),
+    text_item("xm", ds.ColumnKind.string, 4),
+    text_item("bz", ds.ColumnKind.text),
+    text_item("xb", ds.ColumnKind.string, 1),
 )
 TARGET = Target(
     SimpleNamespace(items=ITEMS),  # type: ignore[arg-type]
@@ -290,13 +286,18 @@ def test_random_mobile_numbers_agree_with_the_segment_regex() -> None:
 
 
 def test_lanes_leave_what_they_cannot_prove_to_the_full_path() -> None:
-    phone_item, date_item = _item("lxdh", ds.ColumnKind.string, 8), _item("d", ds.ColumnKind.date)
+    phone_item, date_item = (
+        text_item("lxdh", ds.ColumnKind.string, 8),
+        text_item("d", ds.ColumnKind.date),
+    )
     assert canonical.lane_of(phone_item, ItemRule(check="phone")) is None  # 11 > 8
     assert canonical.lane_of(date_item, ItemRule(min="2000-01-01")) is None
-    assert canonical.lane_of(_item("n", ds.ColumnKind.integer), ItemRule()) is None
-    assert canonical.lane_of(_item("a", ds.ColumnKind.text), ItemRule(check="address")) is not None
+    assert canonical.lane_of(text_item("n", ds.ColumnKind.integer), ItemRule()) is None
+    assert (
+        canonical.lane_of(text_item("a", ds.ColumnKind.text), ItemRule(check="address")) is not None
+    )
     rule = ItemRule(check="address", region_item="hjqh")
-    assert canonical.lane_of(_item("a", ds.ColumnKind.text), rule) is None
+    assert canonical.lane_of(text_item("a", ds.ColumnKind.text), rule) is None
     chunk = _chunk([dict(GOOD)]).with_columns(pl.lit("delete").alias(checks.OP))
     assert checks._lanes(chunk, TARGET) is None  # deletions: the full way
 

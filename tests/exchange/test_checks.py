@@ -11,13 +11,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cityhub.catalog.vocab import DataType
 from cityhub.exchange import checks
 from cityhub.exchange import standardize as std
 from cityhub.exchange.rules import ItemRule, Target
-from cityhub.gateway.resources import ItemInfo
 from cityhub.library import datastore as ds
 from cityhub.standards import id_number
+
+from .helpers import text_item
 
 CITY, ZONE = "371300", "Asia/Shanghai"
 ID17 = "37130219900307120"
@@ -28,16 +28,12 @@ OLD = "371302900307123"  # 15 digits: upgraded to 18
 REJECT = object()
 
 
-def _item(code: str, kind: ds.ColumnKind, length: int | None = None) -> ItemInfo:
-    return ItemInfo(code, code, code, kind, DataType.string, length, "", "")
-
-
 ITEMS = (
-    _item("gmsfhm", ds.ColumnKind.string, 18),
-    _item("csrq", ds.ColumnKind.date),
-    _item("lxdh", ds.ColumnKind.string, 20),
-    _item("hjqh", ds.ColumnKind.string, 6),
-    _item("xm", ds.ColumnKind.string, 8),
+    text_item("gmsfhm", ds.ColumnKind.string, 18),
+    text_item("csrq", ds.ColumnKind.date),
+    text_item("lxdh", ds.ColumnKind.string, 20),
+    text_item("hjqh", ds.ColumnKind.string, 6),
+    text_item("xm", ds.ColumnKind.string, 8),
 )
 TARGET = Target(
     SimpleNamespace(items=ITEMS),  # type: ignore[arg-type]
