@@ -103,7 +103,7 @@ def lane_of(item: ItemInfo, rule: ItemRule) -> Lane | None:
 # -- the tests ---------------------------------------------------------------------------
 
 
-def _bytes(expr: pl.Expr, width: int) -> pl.Expr:
+def fixed_bytes(expr: pl.Expr, width: int) -> pl.Expr:
     """Each value as `width` bytes (a placeholder of zero bytes where it is not exactly
     that long or null: the tests refuse it)."""
     padded = pl.when(expr.str.len_bytes() == width).then(expr).otherwise(pl.lit("\0" * width))
@@ -252,11 +252,11 @@ def accepted(chunk: pl.DataFrame, lanes: list[Lane], today: date) -> Accepted:
         col = pl.col(lane.code)
         match lane.how:
             case "id_number":
-                test = _bytes(col, 18)
+                test = fixed_bytes(col, 18)
             case "date":
-                test = _bytes(col, 10)
+                test = fixed_bytes(col, 10)
             case "phone":
-                test = _bytes(col, 11)
+                test = fixed_bytes(col, 11)
             case "region":
                 test = col.is_in(_region_codes(lane.within).implode())
             case _:

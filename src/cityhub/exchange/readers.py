@@ -330,15 +330,15 @@ _MAX_BLOCK = 256 << 20
 _MAX_RECORD = 64 << 20  # a longer "record" is an unbalanced quote, not data
 
 
-def _record_end(buf: bytes, quoted: bool) -> int:
-    """Bytes up to the last line end that closes a record (0: none in `buf`). `buf` starts
-    at a record; in CSV a line end inside a quoted value does not close one: it has an odd
-    number of quotes before it (an escaped quote is two)."""
-    if not quoted or b'"' not in buf:
-        return buf.rfind(b"\n") + 1
-    raw = np.frombuffer(buf, dtype=np.uint8)
+def _record_end(data: bytes, quoted: bool, inside: bool) -> int:
+    """Bytes of `data` up to its last line end that closes a record (0: none). In CSV a
+    line end inside a quoted value does not close one: an odd number of quotes comes
+    before it (an escaped quote is two); `inside`: `data` starts inside a quoted value."""
+    if not quoted or b'"' not in data:
+        return 0 if inside else data.rfind(b"\n") + 1
+    raw = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(raw == 0x0A)
-    quotes_before = np.searchsorted(np.flatnonzero(raw == 0x22), ends)
+    quotes_before = np.searchsorted(np.flatnonzero(raw == 0x22), ends) + inside
     closed = ends[(quotes_before & 1) == 0]
     return int(closed[-1]) + 1 if closed.size else 0
 
@@ -347,32 +347,42 @@ def _text_chunks(
     source: Source, chunk_rows: int, columns: Sequence[str] | None
 ) -> Iterator[pl.DataFrame]:
     """CSV and NDJSON read block by block, each cut at a record's end and parsed on its
-    own (the CSV header put in front): memory follows the block, however far behind the
-    reader of the chunks is. (Polars' `collect_batches` runs the whole scan ahead of its
-    reader and buffers what is not taken yet: a slow merge held most of the file.)"""
+    own: memory follows the block, however far behind the reader of the chunks is.
+    (Polars' `collect_batches` runs the whole scan ahead of its reader and buffers what
+    is not taken yet: a slow merge held most of the file.)"""
     csv_file = source.format is FileFormat.csv
     schema = {name: pl.String for name in source.columns}
     row, size, carry = 1, _FIRST_BLOCK, b""
     with source.path.open("rb") as src:
         header = src.readline() if csv_file else b""
+        names = pl.read_csv(header, infer_schema=False).columns if header.strip() else []
         while True:
             data = src.read(size)
-            buf = carry + data
-            if not buf:
+            if not data and not carry:
                 return
-            cut = _record_end(buf, csv_file) if data else len(buf)
-            if cut == 0:  # one record longer than the block
-                if len(buf) > _MAX_RECORD:
+            # the carry is the start of a record: its quotes say whether `data` starts
+            # inside a quoted value; `data` is scanned and copied once
+            inside = csv_file and carry.count(b'"') % 2 == 1
+            cut = _record_end(data, csv_file, inside) if data else 0
+            if data and cut == 0:
+                if len(carry) + len(data) > _MAX_RECORD:  # one record longer than a block
                     raise ValidationFailed(
                         f"data row {row} runs over {_MAX_RECORD >> 20} MB without ending: "
                         "a quote is probably unbalanced"
                     )
-                carry, size = buf, size * 2
+                carry, size = carry + data, size * 2
                 continue
-            block, carry = buf[:cut], buf[cut:]
-            if block.strip():
+            block = b"".join((carry, memoryview(data)[:cut])) if data else carry
+            carry = data[cut:] if data else b""
+            if block and not block.isspace():
                 if csv_file:
-                    frame = pl.read_csv(header + block, infer_schema=False, raise_if_empty=False)
+                    frame = pl.read_csv(
+                        block,
+                        has_header=False,
+                        new_columns=names,
+                        infer_schema=False,
+                        raise_if_empty=False,
+                    )
                 else:
                     frame = pl.read_ndjson(block, schema=schema)
                 if frame.height:
