@@ -180,8 +180,8 @@ def run_exchange(url: str, settings: Settings, path: Path, peak: PeakRss) -> tup
 
 def run_checks_only(url: str, settings: Settings, path: Path, peak: PeakRss) -> Figure:
     """Read, standardize and check in chunks, merging nothing: the peers' share of work."""
+    from cityhub.core.prefetch import prefetch
     from cityhub.exchange import intake, mapping
-    from cityhub.exchange.prefetch import prefetch
 
     engine = make_engine(url)
     with session_factory(engine)() as session:

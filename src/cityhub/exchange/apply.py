@@ -24,6 +24,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
+from cityhub.core.prefetch import prefetch
 from cityhub.directory.models import Organization
 from cityhub.exchange import bulk, changes, checks, readers
 from cityhub.exchange.checks import ROW, Checked, ItemStats
@@ -40,7 +41,6 @@ from cityhub.exchange.merging import (
     to_columns,
 )
 from cityhub.exchange.models import QuarantineRow
-from cityhub.exchange.prefetch import prefetch
 from cityhub.exchange.prepare import Prepared
 from cityhub.exchange.vocab import Mode, QuarantineStatus
 from cityhub.library import datastore as ds
@@ -226,8 +226,10 @@ class Applier:
         upserts, deletes = self._valid_keys(chunk, checked.upserts, checked.deletes)
         if self.dups.len() and self.prep.target.keys:
             upserts, deletes = self._hold(chunk, upserts, deletes)
-        self._quarantine(checked.rejected)
+        # merged first: a first load prepares this chunk while the last one is still being
+        # copied (the quarantine's write would wait for that copy)
         self._merge(upserts, deletes)
+        self._quarantine(checked.rejected)
 
     def _valid_keys(
         self, chunk: pl.DataFrame, upserts: pl.DataFrame, deletes: pl.DataFrame

@@ -4,13 +4,10 @@ transaction."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
-
 import polars as pl
 from sqlalchemy import Connection
 
-if TYPE_CHECKING:
-    import psycopg
+from cityhub.library import write
 
 CHUNK = 50_000
 
@@ -24,19 +21,8 @@ def insert(conn: Connection, table: str, frame: pl.DataFrame) -> int:
     if frame.height == 0:
         return 0
     cols = ", ".join(_q(conn, c) for c in frame.columns)
-    if conn.dialect.name == "postgresql":
-        sql = f"COPY {_q(conn, table)} ({cols}) FROM STDIN WITH (FORMAT csv)"
-        raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-        with raw.cursor() as cur, cur.copy(sql) as copy:
-            for offset in range(0, frame.height, CHUNK):
-                copy.write(
-                    frame.slice(offset, CHUNK).write_csv(
-                        include_header=False,
-                        quote_style="non_numeric",
-                        null_value="",
-                        datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
-                    )
-                )
+    if conn.dialect.name == "postgresql":  # behind the caller: read by nobody before commit
+        write.copy_frames_behind(conn, [(table, frame)])
         return frame.height
     converted = frame.with_columns(
         [

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from cityhub.library import behind
 from cityhub.library._ds_query import RowPage, RowQuery, _bind, _json_key, _Shape, _statement
 from cityhub.library._ds_schema import ColumnKind, TableSpec
 
@@ -87,7 +88,7 @@ def page(conn: Connection, spec: TableSpec, query: RowQuery) -> RowPage:
     sqlite = conn.dialect.name == "sqlite"
     sql, order, constants = _compiled(conn.dialect, spec, shape)
     values = {**constants, **params}
-    raw = conn.connection.dbapi_connection
+    raw = behind.raw(conn)
     assert raw is not None
     cursor = raw.cursor()
     driver_error = conn.dialect.loaded_dbapi.Error

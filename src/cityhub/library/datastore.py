@@ -29,6 +29,7 @@ from cityhub.errors import Conflict, ValidationFailed
 
 if TYPE_CHECKING:
     import psycopg
+from cityhub.library import behind
 from cityhub.library._ds_page import page
 from cityhub.library._ds_query import (
     FILTER_OPS,
@@ -289,7 +290,7 @@ def _copy_postgres(conn: Connection, spec: TableSpec, df: pl.DataFrame, chunk_ro
     prep = conn.dialect.identifier_preparer
     cols = ", ".join(prep.quote(c) for c in df.columns)
     sql = f"COPY {prep.quote(spec.name)} ({cols}) FROM STDIN WITH (FORMAT csv)"
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    raw = cast("psycopg.Connection[Any]", behind.raw(conn))
     with raw.cursor() as cur, cur.copy(sql) as copy:
         for offset in range(0, df.height, chunk_rows):
             chunk = df.slice(offset, chunk_rows)

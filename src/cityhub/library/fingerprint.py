@@ -1,12 +1,13 @@
 """Row fingerprints: a stable 64-bit hash of a row's values, vectorized with numpy.
 
 A row is rendered canonically (values in declared column order, typed canonical text,
-nulls distinct from empty strings) and its Unicode code points are hashed two at a time
-by a multiply-xorshift mix and a murmur3 finalizer. The function is defined here, not
-borrowed from Polars (whose hashes may change between versions), so fingerprints stored
-today still match tomorrow. They tell unchanged rows from changed ones and add up to a
-library's content digest (`digest`); they are not a defence against a deliberate forger
-(that is the SM3 ledger's job on the aggregate).
+nulls distinct from empty strings) and its Unicode code points are hashed two at a time by
+a multiply-xorshift mix and a murmur3 finalizer (in C, `_rowhash`, when it was built at
+install time; in NumPy otherwise: the same function, tested equal). The function is
+defined here, not borrowed from Polars (whose hashes may change between versions), so
+fingerprints stored today still match tomorrow. They tell unchanged rows from changed ones
+and add up to a library's content digest (`digest`); they are not a defence against a
+deliberate forger (that is the SM3 ledger's job on the aggregate).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ import numpy.typing as npt
 import polars as pl
 
 from cityhub.library import datastore as ds
+
+try:
+    from cityhub.library import _rowhash
+except ImportError:  # not built (no C compiler at install time): NumPy below
+    _rowhash = None  # type: ignore[assignment]
 
 NULL = "\x1e"  # stands for a null value; never part of real data after standardization
 SEPARATOR = "\x1f"
@@ -54,9 +60,12 @@ def row_text(frame: pl.DataFrame, columns: Sequence[ds.ColumnSpec]) -> pl.Series
 
 
 def _hash_block(
-    points: npt.NDArray[np.uint32], lengths: npt.NDArray[np.int64]
+    points: npt.NDArray[np.uint32], lengths: npt.NDArray[np.int64], *, native: bool = True
 ) -> npt.NDArray[np.uint64]:
     n, width = points.shape
+    if native and _rowhash is not None:
+        packed = _rowhash.hash_block(np.ascontiguousarray(points), width, lengths.astype(np.int64))
+        return np.frombuffer(packed, dtype=np.uint64).copy()
     if width % 2:
         points = np.hstack([points, np.zeros((n, 1), dtype=np.uint32)])
         width += 1

@@ -139,7 +139,14 @@ def region_expr(layout: Layout, known_parts: Sequence[str]) -> pl.Expr:
 # -- creating ------------------------------------------------------------------------------
 
 
-def _q(conn: Connection, name: str) -> str:
+def partition_table(layout: Layout, part: str) -> str:
+    """The name of the PostgreSQL partition holding `part` (a county code, or the default)."""
+    if part == DEFAULT_PART:
+        return f"{layout.name}_pdef"
+    return f"{layout.name}_p{part}"[:63]
+
+
+def quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
@@ -148,22 +155,22 @@ def _create_partitioned(conn: Connection, layout: Layout, parts: Sequence[str]) 
     defs = []
     for col in tbl.columns:
         if col.name == ds.ROW_ID:
-            defs.append(f"{_q(conn, col.name)} BIGSERIAL")
+            defs.append(f"{quote(conn, col.name)} BIGSERIAL")
             continue
         sql_type = col.type.compile(dialect=conn.dialect)
         not_null = " NOT NULL" if col.name in (ds.UPDATED_AT, REGION) else ""
-        defs.append(f"{_q(conn, col.name)} {sql_type}{not_null}")
-    defs.append(f"PRIMARY KEY ({_q(conn, ds.ROW_ID)}, {_q(conn, REGION)})")
-    name = _q(conn, layout.name)
+        defs.append(f"{quote(conn, col.name)} {sql_type}{not_null}")
+    defs.append(f"PRIMARY KEY ({quote(conn, ds.ROW_ID)}, {quote(conn, REGION)})")
+    name = quote(conn, layout.name)
     conn.execute(text(f"CREATE TABLE {name} ({', '.join(defs)}) PARTITION BY LIST ({REGION})"))
     for part in parts:
-        child = _q(conn, f"{layout.name}_p{part}"[:63])
+        child = quote(conn, partition_table(layout, part))
         conn.execute(
             text(
                 f"CREATE TABLE {child} PARTITION OF {name} FOR VALUES IN ('{part}') WITH ({_FILL})"
             )
         )
-    default = _q(conn, layout.name + "_pdef")
+    default = quote(conn, partition_table(layout, DEFAULT_PART))
     conn.execute(text(f"CREATE TABLE {default} PARTITION OF {name} DEFAULT WITH ({_FILL})"))
 
 
@@ -182,9 +189,8 @@ def ensure(conn: Connection, layout: Layout, parts: Sequence[str] = ()) -> None:
     for name, sql_type in [*wanted, *layout.extra_columns]:
         if name not in existing:
             compiled = sql_type.compile(dialect=conn.dialect)
-            conn.execute(
-                text(f"ALTER TABLE {_q(conn, layout.name)} ADD COLUMN {_q(conn, name)} {compiled}")
-            )
+            table_name, column = quote(conn, layout.name), quote(conn, name)
+            conn.execute(text(f"ALTER TABLE {table_name} ADD COLUMN {column} {compiled}"))
     for index in ds.table(layout.spec).indexes:
         index.create(conn, checkfirst=True)
     _ensure_key_index(conn, layout)
@@ -228,6 +234,8 @@ __all__ = [
     "iterate_unseen",
     "key_expr",
     "key_index_name",
+    "partition_table",
+    "quote",
     "region_expr",
     "table",
 ]

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, cast
 import polars as pl
 from sqlalchemy import Connection, text
 
+from cityhub.library import behind
 from cityhub.library import datastore as ds
-from cityhub.library.golden import DEFAULT_PART, HASH, KEY, REGION, ROW_SRC, Layout, _q
+from cityhub.library.golden import DEFAULT_PART, HASH, KEY, REGION, ROW_SRC, Layout, quote
 
 if TYPE_CHECKING:
     import psycopg
@@ -67,7 +68,7 @@ def _expanded_src(conn: Connection, layout: Layout, name: str, alias: str) -> st
     if col is None or not layout.lineage:
         return None
     prefix = f"{alias}." if alias else ""
-    value, own, row = (prefix + _q(conn, n) for n in (col.name, name, ROW_SRC))
+    value, own, row = (prefix + quote(conn, n) for n in (col.name, name, ROW_SRC))
     return f"CASE WHEN {value} IS NULL THEN {own} ELSE COALESCE({own}, {row}) END"
 
 
@@ -88,7 +89,7 @@ def _select_sql(conn: Connection, layout: Layout, names: Sequence[str], alias: s
     rendered = []
     for name in names:
         col = next((c for c in layout.spec.columns if c.name == name), None)
-        quoted = f"{alias}.{_q(conn, name)}" if alias else _q(conn, name)
+        quoted = f"{alias}.{quote(conn, name)}" if alias else quote(conn, name)
         quoted = _expanded_src(conn, layout, name, alias) or quoted
         if col is not None and conn.dialect.name == "postgresql":
             if col.kind is ds.ColumnKind.datetime:  # text in UTC whatever the session zone
@@ -121,7 +122,7 @@ def fetch(conn: Connection, layout: Layout, keys: pl.Series) -> pl.DataFrame:
 
 
 def _empty(conn: Connection, layout: Layout) -> bool:
-    found = conn.exec_driver_sql(f"SELECT 1 FROM {_q(conn, layout.name)} LIMIT 1").first()
+    found = conn.exec_driver_sql(f"SELECT 1 FROM {quote(conn, layout.name)} LIMIT 1").first()
     return found is None
 
 
@@ -132,7 +133,7 @@ def _fetch_sql(conn: Connection, layout: Layout, names: list[str], regions: list
     default one), so each probe looks in one or two partitions, not all of them."""
     stage = "stg_library_keys"
     select_list = _select_sql(conn, layout, names, alias="t")
-    tbl, key = _q(conn, layout.name), _q(conn, layout.key_column)
+    tbl, key = quote(conn, layout.name), quote(conn, layout.key_column)
     if not regions:
         return (
             f"SELECT {select_list} FROM {tbl} AS t "
@@ -142,7 +143,7 @@ def _fetch_sql(conn: Connection, layout: Layout, names: list[str], regions: list
     for code in regions:
         literal = "'" + code.replace("'", "''") + "'"
         parts.append(
-            f"(SELECT {select_list} FROM {tbl} AS t WHERE t.{_q(conn, REGION)} IN "
+            f"(SELECT {select_list} FROM {tbl} AS t WHERE t.{quote(conn, REGION)} IN "
             f"({literal}, '{DEFAULT_PART}') AND t.{key} = ANY(ARRAY(SELECT k FROM {stage} "
             f"WHERE r = {literal})))"
         )
@@ -168,7 +169,7 @@ def _fetch_copy(
     regions = sorted(staged.get_column("r").unique().to_list()) if layout.region_slice else []
     query = _fetch_sql(conn, layout, names, regions)
     sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    raw = cast("psycopg.Connection[Any]", behind.raw(conn))
     out = bytearray()
     with raw.cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (k text, r text) ON COMMIT DROP")
@@ -196,8 +197,8 @@ def _fetch_chunk(
     select_list = _select_sql(conn, layout, names)
     marks = ", ".join("?" for _ in range(keys.len()))
     sql = (
-        f"SELECT {select_list} FROM {_q(conn, layout.name)} "
-        f"WHERE {_q(conn, layout.key_column)} IN ({marks})"
+        f"SELECT {select_list} FROM {quote(conn, layout.name)} "
+        f"WHERE {quote(conn, layout.key_column)} IN ({marks})"
     )
     rows = conn.exec_driver_sql(sql, tuple(keys.to_list())).all()
     return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
@@ -210,11 +211,11 @@ def iterate(
     schema = {n: t for n, t in fetch_columns(layout) if n in names}
     after = -1
     select_list = _select_sql(conn, layout, list(schema))
-    tbl = _q(conn, layout.name)
+    tbl = quote(conn, layout.name)
     while True:
         sql = (
-            f"SELECT {select_list} FROM {tbl} WHERE {_q(conn, ds.ROW_ID)} > :after "
-            f"ORDER BY {_q(conn, ds.ROW_ID)} LIMIT {int(chunk_rows)}"
+            f"SELECT {select_list} FROM {tbl} WHERE {quote(conn, ds.ROW_ID)} > :after "
+            f"ORDER BY {quote(conn, ds.ROW_ID)} LIMIT {int(chunk_rows)}"
         )
         rows = conn.execute(text(sql), {"after": after}).all()
         if not rows:
@@ -231,11 +232,11 @@ def iterate_unseen(
     columns = fetch_columns(layout)
     schema = dict(columns)
     select_list = _select_sql(conn, layout, [n for n, _ in columns])
-    tbl, row_id = _q(conn, layout.name), _q(conn, ds.ROW_ID)
+    tbl, row_id = quote(conn, layout.name), quote(conn, ds.ROW_ID)
     sql = (
         f"SELECT {select_list} FROM {tbl} AS t WHERE t.{row_id} > :after AND NOT EXISTS "
         "(SELECT 1 FROM library_seen_keys AS s WHERE s.resource_code = :code "
-        f"AND s.batch_id = :batch AND s.key = t.{_q(conn, layout.key_column)}) "
+        f"AND s.batch_id = :batch AND s.key = t.{quote(conn, layout.key_column)}) "
         f"ORDER BY t.{row_id} LIMIT {int(chunk_rows)}"
     )
     after = -1

@@ -95,24 +95,34 @@ def merge_chunk(
     if not isinstance(frame, pl.DataFrame):
         raise ValidationFailed("rows must be a Polars DataFrame")
     target = target_of(session, resource_code)
-    provider = _provider(session, provider_code, target)
     conn = session.connection()
-    lock(conn, target.stored_code)
-    _cache(conn)
-    parts = partitions_for(session, target)
     # a first load (`first_load`): the table was ensured, its indexes are being rebuilt
-    # at the end, and every key of the batch is new: nothing to look up or remember
+    # at the end, and every key of the batch is new: nothing to look up or remember.
+    # After its first chunk, a chunk reads nothing before its writes, so it is prepared
+    # while the previous chunk's rows are still being copied (`behind`).
     first = first_load.loading(session, target.stored_code, batch_id)
-    if first is None:
-        golden.ensure(conn, target.layout, parts)
+    if first is not None and first.merged is not None:
+        provider, parts, merge = first.merged
+    else:
+        provider = _provider(session, provider_code, target)
+        lock(conn, target.stored_code)
+        _cache(conn)
+        parts = partitions_for(session, target)
+        if first is None:
+            golden.ensure(conn, target.layout, parts)
     incoming = _incoming(target, frame)
     deleted = _deleted_keys(target, deleted_keys, incoming)
-    merge = _merge_row(session, target, provider, batch_id, mode)
+    if first is None or first.merged is None:
+        merge = _merge_row(session, target, provider, batch_id, mode)
+        if first is not None:
+            first.merged = (provider, parts, merge)
     changes = plan(
         session, conn, target, provider, merge.id, incoming, deleted, parts,
         fetch_stored=first is None,
     )  # fmt: skip
-    result = _apply(session, conn, target, provider, merge, changes, incoming.height)
+    result = _apply(
+        session, conn, target, provider, merge, changes, incoming.height, first=first is not None
+    )
     if mode == "full" and first is None:
         _remember(conn, target, batch_id, incoming.get_column(target.layout.key_column))
     return result
@@ -330,9 +340,14 @@ def _apply(
     merge: LibraryMerge,
     changes: Changes,
     rows_in: int,
+    *,
+    first: bool = False,
 ) -> MergeResult:
+    """`first`: a first load (`first_load`) is under way; its rows are written last,
+    behind the caller."""
     layout = target.layout
-    write.insert(conn, layout, changes.inserts)
+    if not first:
+        write.insert(conn, layout, changes.inserts)
     write.update(conn, layout, changes.updates)
     write.delete(conn, layout, changes.delete_ids)
     conflicts = 0
@@ -381,6 +396,8 @@ def _apply(
         },
     )
     session.flush()
+    if first:
+        first_load.insert(conn, layout, changes.inserts)
     return replace(result, digest=value)
 
 

@@ -25,6 +25,7 @@ from cityhub.library.resolve import LINEAGE_MOVED, FieldRule, resolve
 from cityhub.library.target import Target
 
 NEW_HASH = "__new_hash"
+_ORG_IDS = "cityhub.library.org_ids"  # session.info: organization code -> id
 
 
 @dataclass
@@ -199,12 +200,16 @@ def _plan_plain(layout: Layout, incoming: pl.DataFrame, stored: pl.DataFrame) ->
 
 
 def _org_ids(session: Session, codes: set[str]) -> dict[str, int]:
+    """Organization ids by code, looked up once per session (a merge asks every chunk)."""
     if not codes:
         return {}
-    rows = session.execute(
-        select(Organization.code, Organization.id).where(Organization.code.in_(codes))
-    )
-    return {code: org_id for code, org_id in rows}
+    known: dict[str, int] = session.info.setdefault(_ORG_IDS, {})
+    if missing := codes - known.keys():
+        rows = session.execute(
+            select(Organization.code, Organization.id).where(Organization.code.in_(missing))
+        )
+        known.update({code: org_id for code, org_id in rows})
+    return {code: known[code] for code in codes if code in known}
 
 
 def withdraw(

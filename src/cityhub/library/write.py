@@ -7,19 +7,22 @@ issued from Python beyond what the driver batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 from sqlalchemy import Connection
 
+from cityhub.core.prefetch import prefetch
+from cityhub.library import behind
 from cityhub.library import datastore as ds
-from cityhub.library.golden import REGION, Layout, compact_lineage
+from cityhub.library.golden import REGION, SRC_PREFIX, Layout, compact_lineage
 
 if TYPE_CHECKING:
     import psycopg
 
 CHUNK_ROWS = 50_000
+COPY_SLICE_ROWS = 20_000  # rows per CSV slice sent to COPY
 
 
 def _q(conn: Connection, name: str) -> str:
@@ -42,22 +45,69 @@ def sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def copy_frame(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
-    cols = ", ".join(_q(conn, c) for c in frame.columns)
-    sql = f"COPY {_q(conn, table_name)} ({cols}) FROM STDIN WITH (FORMAT csv)"
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        for offset in range(0, frame.height, CHUNK_ROWS):
-            # Strings quoted, NULL unquoted: an empty string stays distinct from NULL.
-            copy.write(
-                frame.slice(offset, CHUNK_ROWS).write_csv(
-                    include_header=False,
-                    quote_style="non_numeric",
-                    null_value="",
-                    date_format="%Y-%m-%d",
-                    datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
-                )
+def _csv_slices(frame: pl.DataFrame) -> Iterator[bytes]:
+    for offset in range(0, frame.height, COPY_SLICE_ROWS):
+        # Strings quoted, NULL unquoted: an empty string stays distinct from NULL.
+        yield (
+            frame.slice(offset, COPY_SLICE_ROWS)
+            .write_csv(
+                include_header=False,
+                quote_style="non_numeric",
+                null_value="",
+                date_format="%Y-%m-%d",
+                datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
             )
+            .encode()
+        )
+
+
+def _copy_sql(conn: Connection, table_name: str, frame: pl.DataFrame, freeze: bool) -> str:
+    cols = ", ".join(_q(conn, c) for c in frame.columns)
+    options = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
+    return f"COPY {_q(conn, table_name)} ({cols}) FROM STDIN WITH ({options})"
+
+
+def _copy(raw: psycopg.Connection[Any], sql: str, frame: pl.DataFrame) -> None:
+    # The next slice is formatted as CSV in a background thread while the server takes
+    # this one: the client's formatting hides behind the server's parsing.
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for data in prefetch(_csv_slices(frame), depth=2):
+            copy.write(data)
+
+
+def copy_frame(
+    conn: Connection, table_name: str, frame: pl.DataFrame, *, freeze: bool = False
+) -> None:
+    """COPY `frame` into `table_name` (PostgreSQL), columns by name. `freeze`: the table
+    was created or emptied in this transaction (see `first_load`)."""
+    if frame.height:
+        _copy(behind.raw(conn), _copy_sql(conn, table_name, frame, freeze), frame)
+
+
+def copy_frames_behind(
+    conn: Connection, frames: Sequence[tuple[str, pl.DataFrame]], *, freeze: bool = False
+) -> None:
+    """COPY each (table, frame) in a background thread (`behind`): the caller goes on,
+    and the connection's next statement waits for the copies."""
+    jobs = [(_copy_sql(conn, t, f, freeze), f) for t, f in frames if f.height]
+
+    def work(raw: psycopg.Connection[Any]) -> None:
+        for sql, frame in jobs:
+            _copy(raw, sql, frame)
+
+    behind.start(conn, work)
+
+
+def storable(layout: Layout, frame: pl.DataFrame) -> pl.DataFrame:
+    """New rows as stored: lineage compacted, lineage columns that are all NULL left out
+    (a column left out of an insert stores NULL: the same, and less to send)."""
+    frame = compact_lineage(layout, frame)
+    unset = [
+        c
+        for c in frame.columns
+        if c.startswith(SRC_PREFIX) and frame[c].null_count() == frame.height
+    ]
+    return frame.drop(unset)
 
 
 def insert(conn: Connection, layout: Layout, frame: pl.DataFrame) -> int:
@@ -69,7 +119,7 @@ def insert(conn: Connection, layout: Layout, frame: pl.DataFrame) -> int:
     order = [c for c in (REGION, layout.key_column) if c in frame.columns]
     if order and layout.key_columns:
         frame = frame.sort(order)
-    frame = compact_lineage(layout, frame)
+    frame = storable(layout, frame)
     if conn.dialect.name == "postgresql":
         copy_frame(conn, layout.name, frame)
     else:
@@ -128,7 +178,7 @@ def delete(conn: Connection, layout: Layout, row_ids: Sequence[int] | pl.Series)
     row_id = _q(conn, ds.ROW_ID)
     tbl = _q(conn, layout.name)
     if conn.dialect.name == "postgresql":
-        raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+        raw = cast("psycopg.Connection[Any]", behind.raw(conn))
         with raw.cursor() as cur:
             cur.execute(f"DELETE FROM {tbl} WHERE {row_id} = ANY(%(ids)s)", {"ids": ids})
         return len(ids)

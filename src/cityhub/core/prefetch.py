@@ -1,9 +1,10 @@
-"""Reading and checking the next chunk while the current one is written.
+"""Preparing the next item in a background thread while the current one is consumed.
 
-Polars (reading, checking) and the database driver (COPY, executemany) both release the
-GIL, so on two cores a producer thread that prepares chunk N+1 while chunk N is merged
-hides most of the checking time. At most `depth` finished items wait in the queue: memory
-still follows the chunk size, not the file.
+Polars (reading, checking, writing CSV) and the database driver (COPY, executemany) both
+release the GIL, so on two cores a producer thread that prepares chunk N+1 while chunk N
+is written hides most of the preparing time (the exchange checks the next chunk while
+this one merges; COPY formats the next slice while the server takes this one). At most
+`depth` finished items wait in the queue: memory follows the item size, not the stream.
 """
 
 from __future__ import annotations
