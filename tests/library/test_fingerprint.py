@@ -47,16 +47,32 @@ def test_compiled_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     values = ["".join(rng.choices(alphabet, k=rng.randint(0, 300))) for _ in range(5_000)]
     values += ["𠀀" * n for n in range(8)] + ["a" * n for n in range(8)]
     series = pl.Series(values)
-    native = fingerprint.hash_strings(series)
+    # read in place (Arrow, UTF-8): one array, a slice, several arrays
+    whole = fingerprint.hash_strings(series)
+    sliced = fingerprint.hash_strings(series.slice(7, 900))
+    parts = pl.concat([series.slice(0, 1000), series.slice(1000)], rechunk=False)
+    assert parts.n_chunks() == 2
+    chunked = fingerprint.hash_strings(parts)
+    # fixed-width code points: the compiled block hash, then NumPy alone
+    blocks = fingerprint.hash_strings(series, native=False)
     _numpy_only(monkeypatch)
-    assert np.array_equal(native, fingerprint.hash_strings(series))
+    numpy = fingerprint.hash_strings(series)
+    assert np.array_equal(whole, numpy)
+    assert np.array_equal(blocks, numpy)
+    assert np.array_equal(chunked, numpy)
+    assert np.array_equal(sliced, numpy[7:907])
 
 
-def test_refuses_a_wrong_shape() -> None:
-    if fingerprint._rowhash is None:
+def test_refuses_a_wrong_shape_nulls_and_other_types() -> None:
+    native = fingerprint._rowhash
+    if native is None:
         pytest.skip("cityhub.library._rowhash was not built (no C compiler at install)")
     with pytest.raises(ValueError, match="n \\* width"):
-        fingerprint._rowhash.hash_block(np.zeros(5, dtype=np.uint32), 2, np.zeros(3, np.int64))
+        native.hash_block(np.zeros(5, dtype=np.uint32), 2, np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="without nulls"):
+        native.hash_arrow(pl.Series(["a", None]).__arrow_c_stream__())
+    with pytest.raises(ValueError, match="stream of strings"):
+        native.hash_arrow(pl.Series([1, 2]).__arrow_c_stream__())
 
 
 def test_null_and_empty_differ_and_order_matters() -> None:

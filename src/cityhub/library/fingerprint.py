@@ -85,12 +85,17 @@ def _hash_block(
     return h
 
 
-def hash_strings(values: pl.Series) -> npt.NDArray[np.uint64]:
-    """The 64-bit fingerprint of each string (no nulls expected)."""
+def hash_strings(values: pl.Series, *, native: bool = True) -> npt.NDArray[np.uint64]:
+    """The 64-bit fingerprint of each string (no nulls expected). `native=False`: through
+    fixed-width code points (as without the Arrow interface), not in place."""
     n = values.len()
     out = np.zeros(n, dtype=np.uint64)
     if n == 0:
         return out
+    if native and _rowhash is not None and hasattr(values, "__arrow_c_stream__"):
+        # read in place as UTF-8 through the Arrow C interface
+        packed = b"".join(_rowhash.hash_arrow(values.__arrow_c_stream__()))
+        return np.frombuffer(packed, dtype=np.uint64).copy()
     lengths = values.str.len_chars().to_numpy().astype(np.int64)
     order = np.argsort(lengths, kind="stable")  # similar lengths share a block
     sorted_values = values.gather(pl.Series(order))
