@@ -10,12 +10,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import polars as pl
 import psycopg
 import pytest
 from sqlalchemy import Engine, exc, text
 
 from cityhub.core.db import make_engine
-from cityhub.library import behind
+from cityhub.library import behind, write
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("CITYHUB_TEST_DATABASE_URL"),
@@ -93,3 +94,18 @@ def test_a_connection_handed_back_unsettled_is_settled_first(engine: Engine) -> 
     conn.close()  # the pool's reset rolls back, after the write
     assert "cityhub-behind" not in {t.name for t in threading.enumerate()}
     assert _count(engine) == 0
+
+
+def test_copied_text_comes_back_as_sent(engine: Engine) -> None:
+    """The library's COPY (CSV, quoting only where needed): empty strings stay apart from
+    NULL, and separators, quotes, line ends and backslashes come back as they were."""
+    values = ["", None, "a,b", 'say "hi"', "two\nlines", "\\N", " 张三 ", "x"]
+    frame = pl.DataFrame(
+        {"n": list(range(len(values))), "s": values}, schema={"n": pl.Int32, "s": pl.String}
+    )
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE behind_t ADD COLUMN s text"))
+        write.copy_frame(conn, "behind_t", frame.slice(0, 4))
+        write.copy_frames_behind(conn, [("behind_t", frame.slice(4))])
+        rows = conn.execute(text("SELECT n, s FROM behind_t ORDER BY n")).all()
+    assert [s for _, s in rows] == values

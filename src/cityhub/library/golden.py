@@ -158,6 +158,10 @@ def _create_partitioned(conn: Connection, layout: Layout, parts: Sequence[str]) 
             defs.append(f"{quote(conn, col.name)} BIGSERIAL")
             continue
         sql_type = col.type.compile(dialect=conn.dialect)
+        if col.name in (layout.key_column, REGION) and isinstance(col.type, String):
+            # compared byte by byte: the same order for codes (UTF-8 bytes sort as code
+            # points), and indexes on them sort several times faster than by a locale
+            sql_type += ' COLLATE "C"'
         not_null = " NOT NULL" if col.name in (ds.UPDATED_AT, REGION) else ""
         defs.append(f"{quote(conn, col.name)} {sql_type}{not_null}")
     defs.append(f"PRIMARY KEY ({quote(conn, ds.ROW_ID)}, {quote(conn, REGION)})")

@@ -7,6 +7,7 @@ issued from Python beyond what the driver batches.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -47,18 +48,17 @@ def sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _csv_slices(frame: pl.DataFrame) -> Iterator[bytes]:
     for offset in range(0, frame.height, COPY_SLICE_ROWS):
-        # Strings quoted, NULL unquoted: an empty string stays distinct from NULL.
-        yield (
-            frame.slice(offset, COPY_SLICE_ROWS)
-            .write_csv(
-                include_header=False,
-                quote_style="non_numeric",
-                null_value="",
-                date_format="%Y-%m-%d",
-                datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
-            )
-            .encode()
+        out = io.BytesIO()
+        # NULL an empty field, an empty string "" (Polars quotes it): the two stay apart
+        frame.slice(offset, COPY_SLICE_ROWS).write_csv(
+            out,
+            include_header=False,
+            quote_style="necessary",
+            null_value="",
+            date_format="%Y-%m-%d",
+            datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
         )
+        yield out.getvalue()
 
 
 def _copy_sql(conn: Connection, table_name: str, frame: pl.DataFrame, freeze: bool) -> str:
