@@ -1,6 +1,7 @@
-"""The compiled parts, both optional (a pure Python and NumPy twin is used without them):
-the ledger's batch tree hashing (_treehash.c) and the library's row fingerprints
-(_rowhash.c)."""
+"""The compiled parts, all optional (a Python, NumPy or Polars twin is used without them):
+the ledger's batch tree hashing (_treehash.c), the library's row fingerprints (_rowhash.c)
+and the exchange's text scan (_textscan.c); the last two read Polars' strings in place
+through the Arrow C interface (_arrow.h)."""
 
 from setuptools import Extension, setup
 
@@ -15,7 +16,14 @@ setup(
         Extension(
             "cityhub.library._rowhash",
             sources=["src/cityhub/library/_rowhash.c"],
+            depends=["src/cityhub/_arrow.h"],
             optional=True,  # no compiler: fingerprint.py hashes with NumPy
+        ),
+        Extension(
+            "cityhub.exchange._textscan",
+            sources=["src/cityhub/exchange/_textscan.c"],
+            depends=["src/cityhub/_arrow.h"],
+            optional=True,  # no compiler: canonical.py tests text with Polars
         ),
     ]
 )

@@ -191,7 +191,17 @@ def _assert_same(chunk: pl.DataFrame) -> checks.Checked:
     return fast
 
 
-def test_the_fast_lane_agrees_with_the_full_path_on_odd_values() -> None:
+@pytest.fixture(params=["compiled", "polars"])
+def text_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The text lanes tested by the compiled scan, and by Polars without it."""
+    if request.param == "polars":
+        monkeypatch.setattr(canonical, "_textscan", None)
+    elif canonical._textscan is None:
+        pytest.skip("cityhub.exchange._textscan was not built (no C compiler at install)")
+    return str(request.param)
+
+
+def test_the_fast_lane_agrees_with_the_full_path_on_odd_values(text_test: str) -> None:
     result = _assert_same(_chunk(_odd_rows()))
     assert result.upserts.height and result.rejected.height
 
@@ -226,7 +236,7 @@ def test_clean_rows_take_the_fast_lane_alone() -> None:
 
 
 @pytest.mark.parametrize("where", ["start", "end", "middle"])
-def test_whitespace_and_full_width_never_slip_through(where: str) -> None:
+def test_whitespace_and_full_width_never_slip_through(where: str, text_test: str) -> None:
     """Every character `std.text` trims or folds, at either end or inside a value."""
     chars = [chr(c) for c in range(0x3100)] + [chr(c) for c in range(0xFE00, 0x10000)]
     chars = [c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF]
@@ -306,3 +316,32 @@ def test_the_code_lists_behind_the_lanes_are_canonical() -> None:
     codes = [r.code for r in regions.all_regions()]
     assert all(len(c) == 6 and c.isascii() and c.isdigit() for c in codes)
     assert pl.Series(["13812345678"]).str.contains(f"^{phone._SEGMENTS}$").all()
+
+
+def test_the_compiled_text_scan_equals_the_polars_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    if canonical._textscan is None:
+        pytest.skip("cityhub.exchange._textscan was not built (no C compiler at install)")
+    rng = random.Random(3000)
+    pool = [" ", "\t", "\u3000", "\u00a0", "\u2028", "\u200b", "\u180e", "\ufeff", "！", "～"]
+    pool += ["\uff00", "\uff5f", "\u3001", "a", "X", "临", "沂", "😀", "\u0085", "é"]
+    values: list[str | None] = [
+        "".join(rng.choices(pool, k=rng.randint(0, 14))) for _ in range(4000)
+    ]
+    values[::37] = [None] * len(values[::37])
+    series = pl.Series("v", values, dtype=pl.String)
+    parts = pl.concat([series.slice(3, 2000), series.slice(2003)], rechunk=False)
+    for lane in (
+        canonical.Lane("v", "text", False, 6, True),
+        canonical.Lane("v", "text", False, None, False),
+        canonical.Lane("v", "text", True, 1, True),
+    ):
+        compiled = canonical.scanned(lane, parts)
+        assert compiled is not None
+        col = pl.col("v")
+        expected = canonical._plain(lane, col)
+        if lane.fold:
+            expected &= ~col.str.contains(canonical.std.FULL_WIDTH)
+        want = parts.to_frame().select(expected.fill_null(False)).to_series().to_numpy()
+        assert np.array_equal(compiled, want), lane
+    with pytest.raises(ValueError, match="stream of strings"):
+        canonical._textscan.scan(pl.Series([1]).__arrow_c_stream__())

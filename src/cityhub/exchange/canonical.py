@@ -14,8 +14,10 @@ characters with a good check digit, its date is YYYY-MM-DD, its name has nothing
   regex), the same way;
 - region codes: membership in the code list (a member is six ASCII digits);
 - other text: non-empty, nothing to trim (`strip_chars` keeps the length), the length
-  rule, code list and pattern; full-width characters are probed once per column over
-  the joined bytes (they start with 0xEF, or are U+3000), per row only where found.
+  rule, code list and pattern, no full-width character to fold; in one pass over each
+  value's bytes (`_textscan`, compiled, reads Polars' strings in place) or, without it,
+  in Polars (full-width characters probed once per column over the joined bytes: they
+  start with 0xEF, or are U+3000; per row only where found).
 
 A row is taken only when the test proves that the full path would store exactly the
 delivered text (or the computed date) and refuse nothing; every other row, valid or not,
@@ -27,6 +29,7 @@ take one the full path would change or refuse.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -40,11 +43,18 @@ from cityhub.gateway.resources import ItemInfo
 from cityhub.library import datastore as ds
 from cityhub.standards import id_number, phone, regions
 
+try:
+    from cityhub.exchange import _textscan
+except ImportError:  # not built (no C compiler at install time): Polars below
+    _textscan = None  # type: ignore[assignment]
+
 _ID_WEIGHTS = np.array(id_number.WEIGHTS, dtype=np.int16)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 _EARLIEST_BIRTH = 19000101  # GB 11643 birth dates from 1900-01-01 (`id_number._EARLIEST`)
 _FULL_WIDTH_LEAD = b"\xef"  # U+F000..U+FFFF, the full-width forms U+FF01..U+FF5E among them
 _IDEOGRAPHIC_SPACE = "\u3000".encode()
+_SCANS = ThreadPoolExecutor(2, thread_name_prefix="cityhub-scan")
+_CHARS, _EDGE_SPACE, _FULL_WIDTH = np.uint32(0x0FFFFFFF), np.uint32(1 << 29), np.uint32(1 << 30)
 
 
 @cache
@@ -224,6 +234,22 @@ def _plain(lane: Lane, col: pl.Expr) -> pl.Expr:
     return ok
 
 
+def scanned(lane: Lane, values: pl.Series) -> np.ndarray | None:
+    """`_plain` in one compiled pass (nulls False), where it applies: None without the
+    compiled scan, or for a code list or pattern (tested in Polars)."""
+    if _textscan is None or lane.codes or lane.pattern:
+        return None
+    parts = _textscan.scan(values.__arrow_c_stream__())
+    flags = np.frombuffer(b"".join(parts), dtype=np.uint32)
+    chars = flags & _CHARS
+    ok: np.ndarray = (chars > 0) & (flags & _EDGE_SPACE == 0)
+    if lane.length is not None:
+        ok &= chars <= lane.length
+    if lane.fold:
+        ok &= flags & _FULL_WIDTH == 0
+    return ok
+
+
 def _any_full_width(col: pl.Expr) -> pl.Expr:
     """Whether some value may have a full-width character: two byte searches over the
     joined column (far cheaper than a regex per value). Every full-width form
@@ -247,8 +273,18 @@ def accepted(chunk: pl.DataFrame, lanes: list[Lane], today: date) -> Accepted:
     """Prove each row canonical and valid in one pass per column (the columns in one
     `select`, so Polars runs them in parallel)."""
     exprs: list[pl.Expr] = []
-    folded = [lane.code for lane in lanes if lane.how == "text" and lane.fold]
+    # the compiled scans release the GIL: two columns at a time
+    texts = [lane for lane in lanes if lane.how == "text"]
+    scans = _SCANS.map(lambda lane: scanned(lane, chunk.get_column(lane.code)), texts)
+    compiled = {lane.code: ok for lane, ok in zip(texts, scans, strict=True) if ok is not None}
+    folded = [
+        lane.code
+        for lane in lanes
+        if lane.how == "text" and lane.fold and lane.code not in compiled
+    ]
     for lane in lanes:
+        if lane.code in compiled:
+            continue
         col = pl.col(lane.code)
         match lane.how:
             case "id_number":
@@ -274,19 +310,22 @@ def accepted(chunk: pl.DataFrame, lanes: list[Lane], today: date) -> Accepted:
     values: dict[str, pl.Series] = {}
     failed: list[str] = []
     for lane in lanes:
-        raw, column = chunk.get_column(lane.code), found.get_column(lane.code)
-        if lane.how == "id_number":
-            ok = id_number_ok(column.to_numpy(), today)
+        raw = chunk.get_column(lane.code)
+        if lane.code in compiled:
+            ok = compiled[lane.code]
+        elif lane.how == "id_number":
+            ok = id_number_ok(found.get_column(lane.code).to_numpy(), today)
         elif lane.how == "phone":
-            ok = mobile_ok(column.to_numpy())
+            ok = mobile_ok(found.get_column(lane.code).to_numpy())
         elif lane.how == "date":
-            ok, days = iso_date(column.to_numpy())
+            ok, days = iso_date(found.get_column(lane.code).to_numpy())
             values[lane.code] = (
                 pl.DataFrame({"days": days, "ok": ok})
                 .select(pl.when("ok").then(pl.col("days")).cast(pl.Date).alias(lane.code))
                 .to_series()
             )
         else:
+            column = found.get_column(lane.code)
             if lane.code in folded and wide[folded.index(lane.code)]:
                 # some value has a full-width character (rare): find the rows
                 column = column & ~raw.str.contains(std.FULL_WIDTH)

@@ -14,10 +14,7 @@
  *       Series' __arrow_c_stream__: utf8, large utf8 or utf8 view, no nulls), read in
  *       place as UTF-8: no copy to fixed-width code points
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
-#include <string.h>
+#include "../_arrow.h"
 
 #define SEED 0x9E3779B97F4A7C15ULL
 #define K1 0xFF51AFD7ED558CCDULL
@@ -112,138 +109,21 @@ done:
     return out;
 }
 
-/* The Arrow C data and stream interfaces (arrow.apache.org/docs/format/CDataInterface). */
-struct ArrowSchema {
-    const char *format;
-    const char *name;
-    const char *metadata;
-    int64_t flags;
-    int64_t n_children;
-    struct ArrowSchema **children;
-    struct ArrowSchema *dictionary;
-    void (*release)(struct ArrowSchema *);
-    void *private_data;
-};
-
-struct ArrowArray {
-    int64_t length;
-    int64_t null_count;
-    int64_t offset;
-    int64_t n_buffers;
-    int64_t n_children;
-    const void **buffers;
-    struct ArrowArray **children;
-    struct ArrowArray *dictionary;
-    void (*release)(struct ArrowArray *);
-    void *private_data;
-};
-
-struct ArrowArrayStream {
-    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
-    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
-    const char *(*get_last_error)(struct ArrowArrayStream *);
-    void (*release)(struct ArrowArrayStream *);
-    void *private_data;
-};
-
-enum layout { UTF8, LARGE_UTF8, UTF8_VIEW };
-
-/* Hash every string of one array into out[0..length). */
 static void
-hash_array(enum layout kind, const struct ArrowArray *a, uint64_t *out)
+hash_each(enum arrow_strings kind, const struct ArrowArray *a, unsigned char *out)
 {
-    int64_t off = a->offset;
-    if (kind == UTF8_VIEW) {
-        const unsigned char *views = (const unsigned char *)a->buffers[1];
-        for (int64_t i = 0; i < a->length; i++) {
-            const unsigned char *v = views + 16 * (off + i);
-            int32_t size, buffer, start;
-            memcpy(&size, v, 4);
-            if (size <= 12) {
-                out[i] = hash_utf8(v + 4, size);
-                continue;
-            }
-            memcpy(&buffer, v + 8, 4);
-            memcpy(&start, v + 12, 4);
-            out[i] = hash_utf8((const unsigned char *)a->buffers[2 + buffer] + start, size);
-        }
-    } else if (kind == LARGE_UTF8) {
-        const int64_t *offsets = (const int64_t *)a->buffers[1] + off;
-        const unsigned char *data = (const unsigned char *)a->buffers[2];
-        for (int64_t i = 0; i < a->length; i++)
-            out[i] = hash_utf8(data + offsets[i], offsets[i + 1] - offsets[i]);
-    } else {
-        const int32_t *offsets = (const int32_t *)a->buffers[1] + off;
-        const unsigned char *data = (const unsigned char *)a->buffers[2];
-        for (int64_t i = 0; i < a->length; i++)
-            out[i] = hash_utf8(data + offsets[i], (int64_t)offsets[i + 1] - offsets[i]);
+    uint64_t *h = (uint64_t *)out;
+    for (int64_t i = 0; i < a->length; i++) {
+        int64_t size;
+        const unsigned char *s = arrow_string(kind, a, i, &size);
+        h[i] = hash_utf8(s, size);
     }
 }
 
 static PyObject *
 rowhash_hash_arrow(PyObject *self, PyObject *capsule)
 {
-    struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
-    if (stream == NULL)
-        return NULL;
-    if (stream->release == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the Arrow stream was already consumed");
-        return NULL;
-    }
-    struct ArrowSchema schema;
-    if (stream->get_schema(stream, &schema) != 0) {
-        PyErr_SetString(PyExc_ValueError, "cannot read the Arrow stream's schema");
-        return NULL;
-    }
-    enum layout kind;
-    int known = 1;
-    if (strcmp(schema.format, "u") == 0)
-        kind = UTF8;
-    else if (strcmp(schema.format, "U") == 0)
-        kind = LARGE_UTF8;
-    else if (strcmp(schema.format, "vu") == 0)
-        kind = UTF8_VIEW;
-    else
-        known = 0;
-    if (schema.release != NULL)
-        schema.release(&schema);
-    if (!known) {
-        PyErr_SetString(PyExc_ValueError, "an Arrow stream of strings was expected");
-        return NULL;
-    }
-    PyObject *parts = PyList_New(0);
-    if (parts == NULL)
-        return NULL;
-    for (;;) {
-        struct ArrowArray array;
-        if (stream->get_next(stream, &array) != 0) {
-            PyErr_SetString(PyExc_ValueError, "cannot read the Arrow stream");
-            goto fail;
-        }
-        if (array.release == NULL)
-            break; /* the end of the stream */
-        PyObject *part = NULL;
-        if (array.null_count != 0)
-            PyErr_SetString(PyExc_ValueError, "strings without nulls were expected");
-        else
-            part = PyBytes_FromStringAndSize(NULL, array.length * (Py_ssize_t)sizeof(uint64_t));
-        if (part != NULL) {
-            uint64_t *out = (uint64_t *)PyBytes_AS_STRING(part);
-            Py_BEGIN_ALLOW_THREADS
-            hash_array(kind, &array, out);
-            Py_END_ALLOW_THREADS
-        }
-        array.release(&array);
-        if (part == NULL || PyList_Append(parts, part) != 0) {
-            Py_XDECREF(part);
-            goto fail;
-        }
-        Py_DECREF(part);
-    }
-    return parts;
-fail:
-    Py_DECREF(parts);
-    return NULL;
+    return arrow_map_strings(capsule, sizeof(uint64_t), 0, hash_each);
 }
 
 static PyMethodDef methods[] = {
