@@ -37,15 +37,17 @@ def _feed(world: World, code: str) -> list[tuple[int, str]]:
 
 
 def _key_indexed(world: World, code: str) -> bool:
+    """The table has its unique key index and its primary key (a first load drops both)."""
     engine = make_engine(world.settings.effective_database_url)
     try:
         with engine.connect() as conn:
             names = {i["name"] for i in inspect(conn).get_indexes(ds.table_name(code))}
+            primary = inspect(conn).get_pk_constraint(ds.table_name(code))["constrained_columns"]
     finally:
         engine.dispose()
     with world.db() as session:
         layout = library_target.target_of(session, code).layout
-    return golden.key_index_name(layout) in names
+    return golden.key_index_name(layout) in names and ds.ROW_ID in primary
 
 
 def _postgres(world: World) -> bool:

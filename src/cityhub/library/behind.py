@@ -86,7 +86,8 @@ def _before_commit(conn: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _before_rollback(conn: Connection) -> None:
-    settle(conn, swallow=True)  # the transaction is abandoned: its write's error too
+    if not (conn.invalidated or conn.closed):  # a lost connection is not asked again
+        settle(conn, swallow=True)  # the transaction is abandoned: its write's error too
 
 
 @event.listens_for(Pool, "reset")
