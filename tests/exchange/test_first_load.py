@@ -14,6 +14,7 @@ from cityhub.core.db import make_engine
 from cityhub.exchange import changes
 from cityhub.library import datastore as ds
 from cityhub.library import first_load, golden
+from cityhub.library import merge as library_merge
 from cityhub.library import target as library_target
 
 from .conftest import HEADER, PEOPLE, PEOPLE_ITEMS, World, id_number, people_csv, person_row
@@ -94,14 +95,24 @@ def test_a_first_load_ends_like_the_ordinary_path(
 
 
 def test_a_full_first_load_withdraws_nothing_and_a_later_full_delivery_does(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _chunks(world, 25)
+    remembered: list[int] = []
+    remember = library_merge._remember
+
+    def spy(conn: Any, target: Any, batch_id: int, keys: Any) -> None:
+        remembered.append(keys.len())
+        remember(conn, target, batch_id, keys)
+
+    monkeypatch.setattr(library_merge, "_remember", spy)
     done = world.deliver(people_csv(100), mode="full").json()
     assert done["status"] == "completed" and done["inserted"] == 100, done
     assert len(world.rows()) == 100
+    assert remembered == []  # into an empty table: no key to remember (SQLite too)
     done = world.deliver(people_csv(60, start=41), mode="full").json()
     assert done["status"] == "completed", done
+    assert sum(remembered) == 60
     assert sorted(r["sfzh"] for r in world.rows()) == sorted(id_number(i) for i in range(41, 101))
     assert _key_indexed(world, PEOPLE)
 

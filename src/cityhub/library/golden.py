@@ -224,6 +224,7 @@ from cityhub.library.golden_read import (  # noqa: E402  (they need Layout above
     compact_lineage,
     fetch,
     fetch_columns,
+    is_empty,
     iterate,
     iterate_unseen,
 )
@@ -234,6 +235,7 @@ __all__ = [
     "ensure",
     "fetch",
     "fetch_columns",
+    "is_empty",
     "iterate",
     "iterate_unseen",
     "key_expr",

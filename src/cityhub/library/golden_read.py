@@ -108,7 +108,7 @@ def fetch(conn: Connection, layout: Layout, keys: pl.Series) -> pl.DataFrame:
     schema = dict(columns)
     unique = keys.drop_nulls().unique().sort()
     frames = [pl.DataFrame(schema=schema)]
-    if unique.len() and _empty(conn, layout):  # a first load: nothing to look up
+    if unique.len() and is_empty(conn, layout):  # a first load: nothing to look up
         unique = unique.clear()
     step = _FETCH_KEYS.get(conn.dialect.name, 5_000)
     names = [name for name, _ in columns]
@@ -121,7 +121,8 @@ def fetch(conn: Connection, layout: Layout, keys: pl.Series) -> pl.DataFrame:
     return _parse(pl.concat(frames, how="vertical"), layout)
 
 
-def _empty(conn: Connection, layout: Layout) -> bool:
+def is_empty(conn: Connection, layout: Layout) -> bool:
+    """Whether the keyed table holds no row."""
     found = conn.exec_driver_sql(f"SELECT 1 FROM {quote(conn, layout.name)} LIMIT 1").first()
     return found is None
 

@@ -52,6 +52,7 @@ Mode = Literal["full", "incremental"]
 MODES: tuple[str, ...] = ("full", "incremental")
 TOPIC_MERGED = "library.merged"
 SQLITE_CACHE_KB = 131_072  # 128 MB, per connection
+FRESH = "cityhub.library.fresh"  # session.info: (stored code, batch) -> began on an empty table
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def merge_chunk(
             golden.ensure(conn, target.layout, parts)
     incoming = _incoming(target, frame)
     deleted = _deleted_keys(target, deleted_keys, incoming)
+    # asked before the batch's first write: did the table hold anything before it?
+    fresh = mode == "full" and (first is not None or _fresh(session, conn, target, batch_id))
     if first is None or first.merged is None:
         merge = _merge_row(session, target, provider, batch_id, mode)
         if first is not None:
@@ -123,9 +126,26 @@ def merge_chunk(
     result = _apply(
         session, conn, target, provider, merge, changes, incoming.height, first=first is not None
     )
-    if mode == "full" and first is None:
+    if mode == "full" and not fresh:
         _remember(conn, target, batch_id, incoming.get_column(target.layout.key_column))
     return result
+
+
+def _fresh(session: Session, conn: Connection, target: Target, batch_id: int) -> bool:
+    """Whether a full batch began on an empty table (asked at its first chunk, remembered
+    for the others): then every stored row is one it carried, so its keys need not be
+    remembered, nor the table searched for rows it did not carry."""
+    known: dict[tuple[str, int], bool] = session.info.setdefault(FRESH, {})
+    key = (target.stored_code, batch_id)
+    if key not in known:
+        begun = session.scalar(
+            select(LibraryMerge.id).where(
+                LibraryMerge.resource_code == target.resource_code,
+                LibraryMerge.batch_id == batch_id,
+            )
+        )
+        known[key] = begun is None and golden.is_empty(conn, target.layout)
+    return known[key]
 
 
 def finish_full(
@@ -147,8 +167,9 @@ def finish_full(
     if merge is None:  # an empty full delivery: everything it used to carry goes
         merge = _merge_row(session, target, provider, batch_id, "full")
     total = MergeResult(merge_id=merge.id)
-    # after a first load every stored row came from this batch: nothing is unseen
-    for stale in () if first is not None else _unseen(conn, target, batch_id):
+    # into a table empty before the batch every stored row came from it: nothing is unseen
+    fresh = session.info.get(FRESH, {}).pop((target.stored_code, batch_id), False)
+    for stale in () if first is not None or fresh else _unseen(conn, target, batch_id):
         changes = withdraw(session, target, provider, merge.id, stale, registrar=False)
         total = total + _apply(session, conn, target, provider, merge, changes, 0)
     session.query(LibrarySeenKey).filter(
