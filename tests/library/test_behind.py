@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, exc, text
 
 from cityhub.core.db import make_engine
-from cityhub.library import behind, write
+from cityhub.library import behind, pgcopy
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("CITYHUB_TEST_DATABASE_URL"),
@@ -105,7 +105,7 @@ def test_copied_text_comes_back_as_sent(engine: Engine) -> None:
     )
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE behind_t ADD COLUMN s text"))
-        write.copy_frame(conn, "behind_t", frame.slice(0, 4))
-        write.copy_frames_behind(conn, [("behind_t", frame.slice(4))])
+        pgcopy.copy_frame(conn, "behind_t", frame.slice(0, 4))
+        pgcopy.copy_frames_behind(conn, [("behind_t", frame.slice(4))])
         rows = conn.execute(text("SELECT n, s FROM behind_t ORDER BY n")).all()
     assert [s for _, s in rows] == values

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection
 
-from cityhub.library import write
+from cityhub.library import pgcopy
 
 CHUNK = 50_000
 
@@ -20,10 +20,10 @@ def insert(conn: Connection, table: str, frame: pl.DataFrame) -> int:
     """Append `frame` (columns named as the table's) to `table`."""
     if frame.height == 0:
         return 0
-    cols = ", ".join(_q(conn, c) for c in frame.columns)
     if conn.dialect.name == "postgresql":  # behind the caller: read by nobody before commit
-        write.copy_frames_behind(conn, [(table, frame)])
+        pgcopy.copy_frames_behind(conn, [(table, frame)])
         return frame.height
+    cols = ", ".join(_q(conn, c) for c in frame.columns)
     converted = frame.with_columns(
         [
             pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%6f")

@@ -19,17 +19,14 @@ metadata: they are data, not schema, so migrations never see them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal
 
 import polars as pl
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.types import Boolean, Date, DateTime, Float, Integer, Numeric, String
 
 from cityhub.errors import Conflict, ValidationFailed
-
-if TYPE_CHECKING:
-    import psycopg
-from cityhub.library import behind
+from cityhub.library import pgcopy
 from cityhub.library._ds_page import page
 from cityhub.library._ds_query import (
     FILTER_OPS,
@@ -273,7 +270,7 @@ def insert(
     if df.height == 0:
         return 0
     if conn.dialect.name == "postgresql":
-        _copy_postgres(conn, spec, df, chunk_rows)
+        pgcopy.copy_frame(conn, spec.name, df)
     else:
         _executemany(conn, spec, df, chunk_rows)
     return df.height
@@ -284,26 +281,6 @@ def replace(conn: Connection, spec: TableSpec, frame: Any, **kwargs: Any) -> int
     df = prepare(spec, frame)  # check before deleting anything
     truncate(conn, spec)
     return insert(conn, spec, df.drop(UPDATED_AT), **kwargs)
-
-
-def _copy_postgres(conn: Connection, spec: TableSpec, df: pl.DataFrame, chunk_rows: int) -> None:
-    prep = conn.dialect.identifier_preparer
-    cols = ", ".join(prep.quote(c) for c in df.columns)
-    sql = f"COPY {prep.quote(spec.name)} ({cols}) FROM STDIN WITH (FORMAT csv)"
-    raw = cast("psycopg.Connection[Any]", behind.raw(conn))
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        for offset in range(0, df.height, chunk_rows):
-            chunk = df.slice(offset, chunk_rows)
-            # Strings quoted, NULL unquoted: an empty string stays distinct from NULL.
-            copy.write(
-                chunk.write_csv(
-                    include_header=False,
-                    quote_style="non_numeric",
-                    null_value="",
-                    date_format="%Y-%m-%d",
-                    datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ",
-                )
-            )
 
 
 def _executemany(conn: Connection, spec: TableSpec, df: pl.DataFrame, chunk_rows: int) -> None:

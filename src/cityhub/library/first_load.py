@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from cityhub.directory.models import Organization
 from cityhub.errors import Conflict
 from cityhub.library import datastore as ds
-from cityhub.library import golden, write
+from cityhub.library import golden, pgcopy, write
 from cityhub.library.golden import DEFAULT_PART, REGION, Layout
 from cityhub.library.models import LibraryMerge
 from cityhub.library.target import target_of
@@ -127,7 +127,7 @@ def insert(conn: Connection, layout: Layout, frame: pl.DataFrame) -> int:
             for (part,), rows in parts.items()
         ]
     # behind the caller: the next chunk is prepared while the server takes this one
-    write.copy_frames_behind(conn, copies, freeze=True)
+    pgcopy.copy_frames_behind(conn, copies, freeze=True)
     return frame.height
 
 

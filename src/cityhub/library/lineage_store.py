@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from cityhub.core.db import utcnow
-from cityhub.library import write
+from cityhub.library import pgcopy, write
 from cityhub.library.golden import Layout
 from cityhub.library.models import LibraryConflict, LibraryMerge
 
@@ -44,7 +44,7 @@ def record_conflicts(conn: Connection, library: str, merge_id: int, frame: pl.Da
     )
     table = LibraryConflict.__tablename__
     if conn.dialect.name == "postgresql":
-        write.copy_frame(conn, table, rows)
+        pgcopy.copy_frame(conn, table, rows)
     else:
         converted = write.sqlite_values(rows)
         cols = ", ".join(converted.columns)
